@@ -1,0 +1,716 @@
+"""Seed consistency: how much random seeds change a fine-tuned model (CON, CCON, VAR).
+
+Self-contained evaluate module (numpy only). The math lives in plain functions; the evaluate class at the
+bottom is a thin shell around :func:`seed_consistency`.
+"""
+
+import math
+import re
+import string
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import datasets
+import evaluate
+import numpy as np
+
+_CITATION = """\
+@article{bui2025seeds,
+  title   = {Assessing the Macro and Micro Effects of Random Seeds on Fine-Tuning Large Language Models},
+  author  = {Bui, Nghia and Savova, Guergana and Wang, Lijing},
+  journal = {arXiv preprint arXiv:2503.07329},
+  year    = {2025}
+}
+"""
+
+_DESCRIPTION = """\
+Seed consistency measures how much the random seed changes a fine-tuned model. Given the predictions of the
+same model fine-tuned with S seeds on the same N examples it reports
+- VAR (macro): the population standard deviation over seeds of a standard metric zeta (accuracy, MCC, F1, MAE...),
+- CON (micro): the fraction of examples on which two seeds agree, averaged over all S(S-1)/2 seed pairs,
+- CCON: the fraction of examples on which two seeds are both correct, averaged over all seed pairs.
+Two seeds that are both 60% accurate can agree on only 20% of the examples: VAR is 0, CON is 0.2.
+"""
+
+_KWARGS_DESCRIPTION = """
+Args:
+    predictions: one list per example holding the S predictions of that example, one per seed, in the same
+        seed order for every example (the direct API `seed_consistency` takes an (S, N) array or a
+        {seed: predictions} mapping instead).
+    references: the N true labels (values for regression, token-label lists, reference strings).
+    zeta: the standard metric whose spread over seeds is VAR: "accuracy" (default for classification and
+        token classification), "mcc", "f1" (binary, see pos_label), "macro_f1", "mae" (default for regression),
+        "pearson", "exact_match" (default for generation), "token_f1", or a callable (predictions, references)
+        -> float.
+    seeds: names of the S seeds, in the order of each example's predictions (default 0..S-1).
+    tolerance: regression only: two values agree (and a value is correct) when they differ by at most this.
+    pi: generation only: "exact_match" (after SQuAD normalisation) or "token_f1" between two seeds' outputs.
+    pos_label: the positive class of zeta="f1".
+    pairwise: also return the S x S matrices `con_matrix` and `ccon_matrix`.
+    per_example: also return `per_example`: the fraction of seed pairs agreeing, the number of seeds
+        correct and the majority prediction of every example.
+    kappa: also return Fleiss' kappa, chance-corrected CON (categorical tasks).
+    n_bootstrap: number of bootstrap resamples of the examples; > 0 adds percentile confidence intervals `ci`.
+    confidence_level: coverage of those intervals (default 0.95).
+    random_state: seed of the bootstrap.
+Returns:
+    con, ccon, var, zeta_mean: fractions in [0, 1] (zeta in its own unit, e.g. MAE);
+    zeta: the metric of every seed; seeds, n_seeds, n_pairs, n_examples, task, zeta_name;
+    and con_matrix, ccon_matrix, per_example, kappa, ci when asked for.
+Examples:
+    >>> import evaluate
+    >>> metric = evaluate.load("seed_consistency")
+    >>> predictions = [[1, 1], [1, 0], [1, 0], [0, 1], [0, 1]]  # 5 examples, 2 seeds
+    >>> references = [1, 1, 1, 1, 1]
+    >>> result = metric.compute(predictions=predictions, references=references)
+    >>> result["zeta"], result["con"], result["ccon"], result["var"]
+    ([0.6, 0.6], 0.2, 0.2, 0.0)
+"""
+
+TASKS = ("classification", "regression", "token_classification", "generation")
+DEFAULT_ZETA = {
+    "classification": "accuracy",
+    "regression": "mae",
+    "token_classification": "accuracy",
+    "generation": "exact_match",
+}
+PAPER_SEEDS = tuple(range(42, 133, 10))
+IGNORE_INDEX = -100
+_SMALL_LABEL_RANGE = 64
+
+
+# ----------------------------------------------------------------------------------------------- zeta metrics
+def accuracy(predictions: np.ndarray, references: np.ndarray) -> float:
+    """Fraction of predictions equal to the reference.
+
+    >>> accuracy(np.array([1, 0, 1]), np.array([1, 1, 1]))
+    0.6666666666666666
+    """
+    return float(np.mean(predictions == references))
+
+
+def _confusion(predictions: np.ndarray, references: np.ndarray) -> np.ndarray:
+    labels, codes = np.unique(np.concatenate([references, predictions]), return_inverse=True)
+    n = len(references)
+    return np.bincount(codes[:n] * len(labels) + codes[n:], minlength=len(labels) ** 2).reshape(
+        len(labels), len(labels)
+    )
+
+
+def matthews_corrcoef(predictions: np.ndarray, references: np.ndarray) -> float:
+    """Multi-class Matthews correlation coefficient (Gorodkin's R_K; 0 when undefined, as in sklearn).
+
+    >>> matthews_corrcoef(np.array([1, 0, 1, 1]), np.array([1, 0, 0, 1]))
+    0.5773502691896258
+    """
+    confusion = _confusion(predictions, references).astype(np.float64)
+    true_counts, pred_counts = confusion.sum(axis=1), confusion.sum(axis=0)
+    total, correct = confusion.sum(), np.trace(confusion)
+    denominator = math.sqrt((total**2 - pred_counts @ pred_counts) * (total**2 - true_counts @ true_counts))
+    return 0.0 if denominator == 0 else float((correct * total - true_counts @ pred_counts) / denominator)
+
+
+def _f1_per_label(confusion: np.ndarray) -> np.ndarray:
+    true_positive = np.diag(confusion).astype(np.float64)
+    denominator = confusion.sum(axis=0) + confusion.sum(axis=1)
+    return np.divide(2 * true_positive, denominator, out=np.zeros_like(true_positive), where=denominator > 0)
+
+
+def macro_f1(predictions: np.ndarray, references: np.ndarray) -> float:
+    """Unweighted mean F1 over the labels present in predictions or references (sklearn's average="macro").
+
+    >>> macro_f1(np.array([0, 1, 1]), np.array([0, 1, 0]))
+    0.6666666666666666
+    """
+    return float(np.mean(_f1_per_label(_confusion(predictions, references))))
+
+
+def binary_f1(predictions: np.ndarray, references: np.ndarray, pos_label=1) -> float:
+    """F1 of the class `pos_label` (0 when it is never predicted nor true).
+
+    >>> binary_f1(np.array([1, 1, 0]), np.array([1, 0, 0]))
+    0.6666666666666666
+    """
+    predicted, true = predictions == pos_label, references == pos_label
+    denominator = predicted.sum() + true.sum()
+    return 0.0 if denominator == 0 else float(2 * np.sum(predicted & true) / denominator)
+
+
+def mean_absolute_error(predictions: np.ndarray, references: np.ndarray) -> float:
+    """Mean absolute difference.
+
+    >>> mean_absolute_error(np.array([1.0, 2.0]), np.array([1.5, 2.0]))
+    0.25
+    """
+    return float(np.mean(np.abs(predictions.astype(np.float64) - references)))
+
+
+def pearson(predictions: np.ndarray, references: np.ndarray) -> float:
+    """Pearson correlation (0 when either side is constant).
+
+    >>> round(pearson(np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 2.5])), 4)
+    0.982
+    """
+    x = predictions.astype(np.float64) - predictions.mean()
+    y = references.astype(np.float64) - references.mean()
+    denominator = math.sqrt((x @ x) * (y @ y))
+    return 0.0 if denominator == 0 else float((x @ y) / denominator)
+
+
+def normalize_answer(text: str) -> str:
+    """SQuAD normalisation: lower case, no punctuation, no articles, single spaces.
+
+    >>> normalize_answer("The  Eiffel Tower!")
+    'eiffel tower'
+    """
+    text = "".join(ch for ch in text.lower() if ch not in set(string.punctuation))
+    return " ".join(re.sub(r"\b(a|an|the)\b", " ", text).split())
+
+
+def token_f1(prediction: str, reference: str) -> float:
+    """SQuAD token-overlap F1 between two (normalised) strings; 1.0 when both are empty.
+
+    >>> token_f1("eiffel tower", "tower")
+    0.6666666666666666
+    """
+    a, b = prediction.split(), reference.split()
+    if not a or not b:
+        return float(a == b)
+    overlap = sum((Counter(a) & Counter(b)).values())
+    return 0.0 if overlap == 0 else 2 * overlap / (len(a) + len(b))
+
+
+def _mean_token_f1(predictions: np.ndarray, references: np.ndarray) -> float:
+    return float(np.mean([token_f1(a, b) for a, b in zip(predictions, references)]))
+
+
+_ZETAS: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
+    "accuracy": accuracy,
+    "exact_match": accuracy,
+    "mcc": matthews_corrcoef,
+    "macro_f1": macro_f1,
+    "mae": mean_absolute_error,
+    "pearson": pearson,
+    "token_f1": _mean_token_f1,
+}
+_ZETAS_BY_TASK = {
+    "classification": {"accuracy", "mcc", "f1", "macro_f1"},
+    "regression": {"mae", "pearson"},
+    "token_classification": {"accuracy", "macro_f1"},
+    "generation": {"exact_match", "token_f1"},
+}
+
+
+def _resolve_zeta(zeta, task: str, pos_label) -> tuple[str, Callable[[np.ndarray, np.ndarray], float]]:
+    if callable(zeta):
+        return getattr(zeta, "__name__", "custom"), lambda p, r: float(zeta(p, r))
+    name = DEFAULT_ZETA[task] if zeta is None else zeta
+    if name not in _ZETAS_BY_TASK[task]:
+        raise ValueError(
+            f"Unknown zeta {name!r} for task {task!r}; choose one of {sorted(_ZETAS_BY_TASK[task])} or a callable."
+        )
+    if name == "f1":
+        return name, lambda p, r: binary_f1(p, r, pos_label)
+    return name, _ZETAS[name]
+
+
+# ------------------------------------------------------------------------------------------- input validation
+def _as_seed_rows(predictions, seeds) -> tuple[list, list]:
+    """Split the predictions into S rows (one per seed) and name the seeds."""
+    if isinstance(predictions, Mapping):
+        names, rows = list(predictions.keys()), list(predictions.values())
+    elif isinstance(predictions, np.ndarray) and predictions.ndim >= 2:
+        names, rows = None, list(predictions)
+    elif isinstance(predictions, Sequence | np.ndarray) and not isinstance(predictions, str):
+        names, rows = None, list(predictions)
+    else:
+        raise ValueError(
+            f"predictions must be an (S, N) array or a {{seed: predictions}} mapping, not {type(predictions).__name__}."
+        )
+    if seeds is not None:
+        if names is not None and list(seeds) != names:
+            raise ValueError("Give seed names either as the mapping's keys or as `seeds`, not both.")
+        names = list(seeds)
+    names = list(range(len(rows))) if names is None else names
+    if len(names) != len(rows):
+        raise ValueError(f"{len(names)} seed names for {len(rows)} rows of predictions.")
+    if len(set(map(str, names))) != len(names):
+        raise ValueError(f"Seed names must be unique, got {names}.")
+    if len(rows) < 2:
+        raise ValueError(f"Seed consistency needs predictions of at least 2 seeds, got {len(rows)}.")
+    for name, row in zip(names, rows):
+        if isinstance(row, str) or not hasattr(row, "__len__"):
+            raise ValueError(f"Seed {name}: expected a sequence of predictions, got {type(row).__name__}.")
+    lengths = [len(row) for row in rows]
+    if min(lengths) == 0:
+        raise ValueError(f"Seed {names[lengths.index(0)]} has no predictions: empty input.")
+    if len(set(lengths)) > 1:
+        bad = next(i for i, n in enumerate(lengths) if n != lengths[0])
+        raise ValueError(
+            f"Ragged predictions: seed {names[0]} has {lengths[0]} predictions "
+            f"but seed {names[bad]} has {lengths[bad]}."
+        )
+    return names, rows
+
+
+def _label_kind(values: np.ndarray, what: str) -> str:
+    """'int', 'str' or 'float' for a 1-D array of labels; ValueError on mixed types or NaN."""
+    if values.dtype.kind in "biu":
+        return "int"
+    if values.dtype.kind in "US":
+        return "str"
+    if values.dtype.kind == "f":
+        bad = np.flatnonzero(~np.isfinite(values))
+        if bad.size:
+            raise ValueError(f"{what} has a non-finite value ({values[bad[0]]}) at row {bad[0]}.")
+        return "float"
+    kinds = {_kind_of(v) for v in values}
+    if kinds == {"float", "int"}:
+        return _label_kind(values.astype(np.float64), what)
+    if len(kinds) != 1 or kinds - {"int", "str", "float"}:
+        first = {k: next(i for i, v in enumerate(values) if _kind_of(v) == k) for k in kinds}
+        listed = ", ".join(f"{k} at row {i}" for k, i in sorted(first.items(), key=lambda kv: kv[1]))
+        raise ValueError(f"{what} mixes label types ({listed}); use one type for all labels.")
+    return kinds.pop()
+
+
+def _kind_of(value) -> str:
+    if isinstance(value, int | np.integer):
+        return "int"
+    if isinstance(value, str):
+        return "str"
+    if isinstance(value, float | np.floating):
+        return "float"
+    return type(value).__name__
+
+
+def _as_labels(row, what: str, task: str) -> np.ndarray:
+    """One seed's (or the references') labels as a 1-D numpy array of a single type."""
+    values = row if isinstance(row, np.ndarray) else np.asarray(list(row), dtype=object)
+    if values.ndim != 1:
+        raise ValueError(f"{what} must be one value per example, got shape {values.shape}.")
+    kind = _label_kind(values, what)
+    if task == "regression":
+        if kind == "str":
+            raise ValueError(f"{what} holds strings; regression needs numbers.")
+        return values.astype(np.float64)
+    if kind == "float":
+        if not np.all(values.astype(np.float64) == np.round(values.astype(np.float64))):
+            bad = int(np.flatnonzero(values.astype(np.float64) != np.round(values.astype(np.float64)))[0])
+            raise ValueError(f"{what} has a non-integer label {values[bad]} at row {bad}; use task='regression'.")
+        return values.astype(np.int64)
+    if kind == "int":
+        return values.astype(np.int64) if values.dtype == object else values
+    return values.astype(str)
+
+
+def _check_same_kind(arrays: list[np.ndarray], names: list[str]) -> None:
+    kinds = ["str" if a.dtype.kind in "US" else "number" for a in arrays]
+    if len(set(kinds)) > 1:
+        bad = next(i for i, k in enumerate(kinds) if k != kinds[0])
+        raise ValueError(f"Mixed label types: {names[0]} holds {kinds[0]}s but {names[bad]} holds {kinds[bad]}s.")
+
+
+# ------------------------------------------------------------------------------------------- counting kernels
+def agreeing_pair_fraction(values: np.ndarray) -> np.ndarray:
+    """Per column of an (S, U) label array, the fraction of the S(S-1)/2 seed pairs that agree.
+
+    Counts labels per column (sum_k C(c_k, 2)) instead of looping over pairs: O(U * S) for small integer
+    labels, O(U * S log S) otherwise.
+
+    >>> agreeing_pair_fraction(np.array([[1, 0], [1, 1], [1, 0]]))
+    array([1.        , 0.33333333])
+    """
+    n_seeds = values.shape[0]
+    n_pairs = n_seeds * (n_seeds - 1) / 2
+    if values.dtype.kind in "biu" and values.size:
+        low, high = int(values.min()), int(values.max())
+        if high - low < _SMALL_LABEL_RANGE:
+            agreeing = np.zeros(values.shape[1], dtype=np.int64)
+            count_dtype = np.uint8 if n_seeds < 256 else np.int64
+            for label in range(low, high + 1):
+                counts = np.add.reduce(values == label, axis=0, dtype=count_dtype).astype(np.int64)
+                agreeing += counts * (counts - 1) // 2
+            return agreeing / n_pairs
+    ordered = np.sort(values, axis=0)
+    starts_run = np.ones(ordered.shape, dtype=bool)
+    starts_run[1:] = ordered[1:] != ordered[:-1]
+    position = np.arange(n_seeds)[:, None]
+    run_start = np.maximum.accumulate(np.where(starts_run, position, 0), axis=0)
+    return (position - run_start).sum(axis=0) / n_pairs
+
+
+def both_correct_pair_fraction(correct: np.ndarray) -> np.ndarray:
+    """Per column of an (S, U) correctness array in [0, 1], the mean over seed pairs of c_a * c_b.
+
+    >>> both_correct_pair_fraction(np.array([[True, True], [True, False], [True, False]]))
+    array([1., 0.])
+    """
+    n_seeds = correct.shape[0]
+    total = np.add.reduce(correct, axis=0, dtype=np.float64)
+    squares = total if correct.dtype == bool else np.add.reduce(correct.astype(np.float64) ** 2, axis=0)
+    return (total * total - squares) / (n_seeds * (n_seeds - 1))
+
+
+def _tolerance_pair_fraction(values: np.ndarray, tolerance: float) -> np.ndarray:
+    """Per column, the fraction of seed pairs whose values differ by at most `tolerance`.
+
+    Sorts each column; pairs `d` apart in sorted order can only agree if all closer pairs do, so the loop over
+    d stops at the first distance with no agreeing pair.
+    """
+    n_seeds = values.shape[0]
+    ordered = np.sort(values, axis=0)
+    agreeing = np.zeros(values.shape[1])
+    for distance in range(1, n_seeds):
+        close = (ordered[distance:] - ordered[:-distance]) <= tolerance
+        if not close.any():
+            break
+        agreeing += close.sum(axis=0)
+    return agreeing / (n_seeds * (n_seeds - 1) / 2)
+
+
+def _column_mode(values: np.ndarray) -> np.ndarray:
+    """Most frequent label of every column (ties go to the smallest label)."""
+    ordered = np.sort(values, axis=0)
+    starts_run = np.ones(ordered.shape, dtype=bool)
+    starts_run[1:] = ordered[1:] != ordered[:-1]
+    position = np.arange(values.shape[0])[:, None]
+    run_length = position - np.maximum.accumulate(np.where(starts_run, position, 0), axis=0) + 1
+    return ordered[np.argmax(run_length, axis=0), np.arange(values.shape[1])]
+
+
+# ------------------------------------------------------------------------------------------- tasks as units
+@dataclass
+class _Units:
+    """Predictions flattened into comparable units: one per example, or one per token.
+
+    values: (S, U) labels; references: (U,) or None; example_starts: offsets of each example's units when
+    units are tokens (None when a unit is an example); strings: raw outputs for token-F1 generation.
+    """
+
+    values: np.ndarray
+    references: np.ndarray | None
+    example_starts: np.ndarray | None = None
+    pi: str = "exact"
+    tolerance: float = 0.0
+
+    @property
+    def n_examples(self) -> int:
+        return self.values.shape[1] if self.example_starts is None else len(self.example_starts) - 1
+
+    def per_example(self, unit_values: np.ndarray) -> np.ndarray:
+        """Average unit values (..., U) within each example -> (..., N)."""
+        if self.example_starts is None:
+            return unit_values
+        sums = np.add.reduceat(unit_values, self.example_starts[:-1], axis=-1)
+        return sums / np.diff(self.example_starts)
+
+    def units_of(self, examples: np.ndarray) -> np.ndarray:
+        """Unit indices of the given examples (with repetition), in order."""
+        if self.example_starts is None:
+            return examples
+        starts, lengths = self.example_starts[examples], np.diff(self.example_starts)[examples]
+        offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        return np.repeat(starts, lengths) + offsets
+
+    def agreement(self) -> np.ndarray:
+        """Per unit, the mean over seed pairs of pi(y^A, y^B)."""
+        if self.pi == "tolerance":
+            return _tolerance_pair_fraction(self.values, self.tolerance)
+        if self.pi == "token_f1":
+            n_seeds = self.values.shape[0]
+            pairs = [(a, b) for a in range(n_seeds) for b in range(a + 1, n_seeds)]
+            return np.mean([self.pair_agreement(a, b) for a, b in pairs], axis=0)
+        return agreeing_pair_fraction(self.values)
+
+    def pair_agreement(self, a: int, b: int) -> np.ndarray:
+        """Per unit, pi(y^a, y^b) for one pair of seeds."""
+        if self.pi == "tolerance":
+            return np.abs(self.values[a] - self.values[b]) <= self.tolerance
+        if self.pi == "token_f1":
+            return np.array([token_f1(x, y) for x, y in zip(self.values[a], self.values[b])])
+        return self.values[a] == self.values[b]
+
+    def correct(self) -> np.ndarray:
+        """(S, U) correctness of every seed on every unit, in [0, 1]."""
+        if self.pi == "tolerance":
+            return np.abs(self.values - self.references) <= self.tolerance
+        if self.pi == "token_f1":
+            return np.array([[token_f1(x, y) for x, y in zip(row, self.references)] for row in self.values])
+        return self.values == self.references
+
+
+def _classification_units(names, rows, references, task) -> _Units:
+    labels = [_as_labels(row, f"Seed {name}", task) for name, row in zip(names, rows)]
+    arrays = labels + ([] if references is None else [_as_labels(references, "references", task)])
+    _check_same_kind(arrays, [f"seed {n}" for n in names] + ["references"])
+    values = np.stack(labels) if labels[0].dtype.kind not in "US" else np.stack(labels).astype(str)
+    return _Units(
+        values,
+        None if references is None else arrays[-1],
+        pi="tolerance" if task == "regression" else "exact",
+    )
+
+
+def _token_units(names, rows, references) -> _Units:
+    n_examples = len(rows[0])
+    lengths = np.array([len(sequence) for sequence in rows[0]])
+    for name, row in zip(names, rows):
+        row_lengths = np.array([len(sequence) for sequence in row])
+        if np.any(row_lengths != lengths):
+            bad = int(np.flatnonzero(row_lengths != lengths)[0])
+            raise ValueError(
+                f"Token counts differ: row {bad} has {lengths[bad]} tokens for seed {names[0]} "
+                f"but {row_lengths[bad]} for seed {name}."
+            )
+    flat = [
+        _as_labels([label for sequence in row for label in sequence], f"Seed {name}", "token_classification")
+        for name, row in zip(names, rows)
+    ]
+    values = np.stack(flat)
+    keep = np.ones(values.shape[1], dtype=bool)
+    flat_references = None
+    if references is not None:
+        if len(references) != n_examples:
+            raise ValueError(f"{len(references)} references for {n_examples} examples.")
+        reference_lengths = np.array([len(sequence) for sequence in references])
+        if np.any(reference_lengths != lengths):
+            bad = int(np.flatnonzero(reference_lengths != lengths)[0])
+            raise ValueError(
+                f"Row {bad}: the reference has {reference_lengths[bad]} tokens, the predictions {lengths[bad]}."
+            )
+        flat_references = _as_labels(
+            [label for sequence in references for label in sequence], "references", "token_classification"
+        )
+        _check_same_kind(flat + [flat_references], [f"seed {n}" for n in names] + ["references"])
+        if flat_references.dtype.kind in "biu":
+            keep = flat_references != IGNORE_INDEX
+    example_of_token = np.repeat(np.arange(n_examples), lengths)[keep]
+    kept_lengths = np.bincount(example_of_token, minlength=n_examples)
+    if np.any(kept_lengths == 0):
+        raise ValueError(f"Row {int(np.flatnonzero(kept_lengths == 0)[0])} has no labelled token.")
+    starts = np.concatenate([[0], np.cumsum(kept_lengths)])
+    return _Units(values[:, keep], None if flat_references is None else flat_references[keep], starts)
+
+
+def _generation_units(names, rows, references, pi) -> _Units:
+    if pi not in ("exact_match", "token_f1"):
+        raise ValueError(f"Unknown pi {pi!r} for generation; choose 'exact_match' or 'token_f1'.")
+
+    def normalized(row, what):
+        bad = next((i for i, text in enumerate(row) if not isinstance(text, str)), None)
+        if bad is not None:
+            raise ValueError(f"{what} row {bad} is {type(row[bad]).__name__}, generation needs strings.")
+        return np.array([normalize_answer(text) for text in row], dtype=object)
+
+    values = np.stack([normalized(list(row), f"Seed {name}") for name, row in zip(names, rows)])
+    refs = None if references is None else normalized(list(references), "references")
+    if pi == "exact_match":
+        return _Units(values.astype(str), None if refs is None else refs.astype(str), pi="exact")
+    return _Units(values, refs, pi="token_f1")
+
+
+def _build_units(task, names, rows, references, tolerance, pi) -> _Units:
+    if task not in TASKS:
+        raise ValueError(f"Unknown task {task!r}; choose one of {list(TASKS)}.")
+    if references is not None and task != "token_classification" and len(references) != len(rows[0]):
+        raise ValueError(f"{len(references)} references for {len(rows[0])} examples (predictions per seed).")
+    if task == "token_classification":
+        return _token_units(names, rows, references)
+    if task == "generation":
+        return _generation_units(names, rows, references, pi)
+    units = _classification_units(names, rows, references, task)
+    if task == "regression":
+        if tolerance < 0:
+            raise ValueError(f"tolerance must be >= 0, got {tolerance}.")
+        units.tolerance = float(tolerance)
+    return units
+
+
+# ------------------------------------------------------------------------------------------- the metric
+def _zeta_per_seed(units: _Units, zeta_fn, examples: np.ndarray | None = None) -> np.ndarray:
+    index = slice(None) if examples is None else units.units_of(examples)
+    references = units.references[index]
+    return np.array([zeta_fn(row[index], references) for row in units.values])
+
+
+def _summaries(units, agreement, both_correct, zeta_fn, examples=None) -> dict[str, float]:
+    pick = slice(None) if examples is None else examples
+    summary = {"con": float(np.mean(agreement[pick]))}
+    if both_correct is not None:
+        zeta = _zeta_per_seed(units, zeta_fn, examples)
+        summary.update(ccon=float(np.mean(both_correct[pick])), var=float(np.std(zeta)), zeta_mean=float(np.mean(zeta)))
+    return summary
+
+
+def _bootstrap_ci(units, agreement, both_correct, zeta_fn, n_bootstrap, confidence_level, random_state):
+    if not 0 < confidence_level < 1:
+        raise ValueError(f"confidence_level must be in (0, 1), got {confidence_level}.")
+    rng = np.random.default_rng(random_state)
+    n = units.n_examples
+    samples = [_summaries(units, agreement, both_correct, zeta_fn, rng.integers(0, n, n)) for _ in range(n_bootstrap)]
+    alpha = (1 - confidence_level) / 2
+    return {key: [float(v) for v in np.quantile([s[key] for s in samples], [alpha, 1 - alpha])] for key in samples[0]}
+
+
+def _pairwise_matrices(units: _Units, correct: np.ndarray | None) -> dict[str, list]:
+    n_seeds = units.values.shape[0]
+    con = np.eye(n_seeds)
+    for a in range(n_seeds):
+        for b in range(a + 1, n_seeds):
+            con[a, b] = con[b, a] = np.mean(units.per_example(units.pair_agreement(a, b).astype(np.float64)))
+    matrices = {"con_matrix": con.tolist()}
+    if correct is not None:
+        scores = correct.astype(np.float64)
+        ccon = np.array(
+            [[np.mean(units.per_example(scores[a] * scores[b])) for b in range(n_seeds)] for a in range(n_seeds)]
+        )
+        matrices["ccon_matrix"] = ccon.tolist()
+    return matrices
+
+
+def _majority(units: _Units) -> list:
+    if units.pi == "tolerance":
+        return np.median(units.values, axis=0).tolist()
+    modes = _column_mode(units.values)
+    if units.example_starts is None:
+        return modes.tolist()
+    return [modes[s:e].tolist() for s, e in zip(units.example_starts[:-1], units.example_starts[1:])]
+
+
+def _fleiss_kappa(units: _Units, agreement: np.ndarray) -> float:
+    if units.pi != "exact":
+        raise ValueError(
+            "Fleiss' kappa needs categorical labels (classification, token classification, "
+            "generation with pi='exact_match')."
+        )
+    _, counts = np.unique(units.values, return_counts=True)
+    chance = float(np.sum((counts / units.values.size) ** 2))
+    observed = float(np.mean(agreement))
+    return 1.0 if chance == 1 else (observed - chance) / (1 - chance)
+
+
+def seed_consistency(
+    predictions,
+    references=None,
+    *,
+    task: str = "classification",
+    zeta: str | Callable | None = None,
+    seeds: Sequence | None = None,
+    tolerance: float = 0.0,
+    pi: str = "exact_match",
+    pos_label=1,
+    pairwise: bool = False,
+    per_example: bool = False,
+    kappa: bool = False,
+    n_bootstrap: int = 0,
+    confidence_level: float = 0.95,
+    random_state: int = 0,
+) -> dict:
+    """CON, CCON and VAR of S seeds' predictions on the same N examples.
+
+    Args are those of the evaluate metric (see `_KWARGS_DESCRIPTION`), except that `predictions` is an (S, N)
+    array-like (one row per seed) or a {seed: predictions} mapping.
+
+    >>> report = seed_consistency({42: [1, 1, 1, 0, 0], 52: [1, 0, 0, 1, 1]}, references=[1, 1, 1, 1, 1])
+    >>> report["con"], report["ccon"], report["var"], report["zeta"], report["n_pairs"]
+    (0.2, 0.2, 0.0, [0.6, 0.6], 1)
+    """
+    names, rows = _as_seed_rows(predictions, seeds)
+    units = _build_units(task, names, rows, references, tolerance, pi)
+    zeta_name, zeta_fn = _resolve_zeta(zeta, task, pos_label)
+    agreement = units.per_example(units.agreement().astype(np.float64))
+    correct = None if units.references is None else units.correct()
+    both_correct = None if correct is None else units.per_example(both_correct_pair_fraction(correct))
+    n_seeds = len(names)
+    report = {"con": None, "ccon": None, "var": None, "zeta_mean": None, "zeta": None}
+    report.update(_summaries(units, agreement, both_correct, zeta_fn))
+    if correct is not None:
+        report["zeta"] = _zeta_per_seed(units, zeta_fn).tolist()
+    report.update(
+        seeds=list(names),
+        n_seeds=n_seeds,
+        n_pairs=n_seeds * (n_seeds - 1) // 2,
+        n_examples=units.n_examples,
+        task=task,
+        zeta_name=zeta_name,
+    )
+    if pairwise:
+        report.update(_pairwise_matrices(units, correct))
+    if per_example:
+        n_correct = None if correct is None else units.per_example(correct.astype(np.float64)).sum(axis=0)
+        report["per_example"] = {
+            "agreement": agreement.tolist(),
+            "n_correct": None
+            if n_correct is None
+            else (
+                n_correct.round().astype(int).tolist()
+                if correct.dtype == bool and units.example_starts is None
+                else n_correct.tolist()
+            ),
+            "majority": _majority(units),
+        }
+    if kappa:
+        report["kappa"] = _fleiss_kappa(units, agreement)
+    if n_bootstrap:
+        report["ci"] = _bootstrap_ci(
+            units, agreement, both_correct, zeta_fn, int(n_bootstrap), confidence_level, random_state
+        )
+    return report
+
+
+# ------------------------------------------------------------------------------------------- evaluate shell
+def _features(task: str) -> list:
+    def one(value_type: str):
+        value = datasets.Value(value_type)
+        if task == "token_classification":
+            return datasets.Features(
+                {
+                    "predictions": datasets.Sequence(datasets.Sequence(value)),
+                    "references": datasets.Sequence(value),
+                }
+            )
+        return datasets.Features({"predictions": datasets.Sequence(value), "references": value})
+
+    return {
+        "classification": [one("int64"), one("string")],
+        "regression": [one("float64")],
+        "token_classification": [one("int64"), one("string")],
+        "generation": [one("string")],
+    }[task]
+
+
+def _transpose(predictions: list, what: str = "example") -> list:
+    """Per-example lists of S predictions -> S per-seed lists (ValueError when S differs between examples)."""
+    if not predictions:
+        raise ValueError("Empty input: no predictions.")
+    n_seeds = len(predictions[0])
+    bad = next((i for i, p in enumerate(predictions) if len(p) != n_seeds), None)
+    if bad is not None:
+        raise ValueError(
+            f"Ragged predictions: {what} 0 has {n_seeds} predictions (one per seed) but {what} {bad} has "
+            f"{len(predictions[bad])}."
+        )
+    return [list(seed_row) for seed_row in zip(*predictions)]
+
+
+@evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS_DESCRIPTION)
+class SeedConsistency(evaluate.Metric):
+    """CON, CCON and VAR across fine-tuning seeds; config name = task type (default "classification")."""
+
+    def _info(self):
+        task = "classification" if self.config_name in (None, "default") else self.config_name
+        if task not in TASKS:
+            raise ValueError(f"Unknown config {self.config_name!r}; choose one of {list(TASKS)}.")
+        return evaluate.MetricInfo(
+            description=_DESCRIPTION,
+            citation=_CITATION,
+            inputs_description=_KWARGS_DESCRIPTION,
+            features=_features(task),
+            reference_urls=["https://arxiv.org/abs/2503.07329"],
+        )
+
+    def _compute(self, predictions, references, **kwargs):
+        task = "classification" if self.config_name in (None, "default") else self.config_name
+        return seed_consistency(_transpose(predictions), references, task=task, **kwargs)
