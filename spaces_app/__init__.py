@@ -1,0 +1,1 @@
+"""The seed-consistency Gradio Space: `spaces_app.app.build_demo()` builds the page, `launch()` serves it."""

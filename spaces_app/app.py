@@ -1,0 +1,249 @@
+"""Seed consistency Space: upload the predictions of several seeds, get CON, CCON, VAR and where seeds disagree.
+
+Run locally with ``python spaces_app/app.py`` (or ``python app.py`` in the Space). From a script:
+
+    from gradio_client import Client, handle_file
+    client = Client("http://127.0.0.1:7860/")
+    status, summary, *_ = client.predict(
+        [handle_file("seed-42.csv"), handle_file("seed-52.csv")], None, "", "", "", "classification",
+        "accuracy", 0.0, "1", 1000, 20, api_name="/report",
+    )
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from seed_consistency_metric import DEFAULT_ZETA, TASKS, seed_consistency
+from seed_consistency_metric.predictions_io import (
+    MAX_EXAMPLES,
+    MAX_FILE_BYTES,
+    MAX_SEEDS,
+    UPLOAD_SUFFIXES,
+    load_uploaded_predictions,
+)
+from spaces_app.plots import pairwise_figure, seed_metric_figure
+from spaces_app.report_view import per_example_frame, per_seed_table, report_csv, summary_table, unstable_examples
+
+ZETA_CHOICES = {
+    "classification": ["accuracy", "mcc", "f1", "macro_f1"],
+    "regression": ["mae", "pearson"],
+    "token_classification": ["accuracy", "macro_f1"],
+    "generation": ["exact_match", "token_f1"],
+}
+MAX_BOOTSTRAP = 2000
+CONCURRENCY_LIMIT = 2  # reports computed at once; further requests wait in the queue
+QUEUE_SIZE = 200
+
+INTRO = f"""\
+# Seed consistency
+
+How much do random seeds change your fine-tuned model? Upload the predictions of **two or more seeds** on the
+same examples and get the macro and micro effects of Bui, Savova & Wang, *Assessing the Macro and Micro Effects
+of Random Seeds on Fine-Tuning LLMs*:
+**VAR** (std of ζ over seeds), **CON** (share of examples on which two seeds predict the same, averaged over all
+pairs) and **CCON** (share on which both are also correct).
+
+Accepted: one file per seed ({", ".join(s for s in UPLOAD_SUFFIXES if s != ".zip")}; the seed is read from the
+file name, e.g. `seed-42.csv`), one file with a column per seed (`seed_42, seed_52, ...`) or a `seed` column,
+or a zipped run directory of `MultiSeedTrainer` (`seed-42/predictions.jsonl`, ...). Columns `id`, `label` and
+`prediction` are detected; rows are matched by id when there is one. Limits: {MAX_FILE_BYTES // 2**20} MiB per
+file, {MAX_SEEDS} seeds, {MAX_EXAMPLES:,} examples.
+"""
+
+
+def _escape(text: str) -> str:
+    """User-supplied text (file and column names) shown in the page as text, never as HTML."""
+    return html.escape(text, quote=False)
+
+
+def _columns(text: str) -> list[str] | None:
+    names = [name.strip() for name in (text or "").split(",") if name.strip()]
+    return names or None
+
+
+def _paths(files: Any) -> list[str]:
+    if not files:
+        raise gr.Error("Upload the prediction files of at least two seeds first.", duration=None)
+    return [str(f) for f in (files if isinstance(files, list) else [files])]
+
+
+def _pos_label(text: str, references: list | None) -> Any:
+    """The F1 positive label typed in the box, as the references' type (1 for int labels, 'yes' for strings)."""
+    text = (text or "1").strip()
+    if references and not isinstance(references[0], str):
+        try:
+            return int(text)
+        except ValueError:
+            raise gr.Error(f"Positive label {_escape(text)!r} is not a number, but the labels are.") from None
+    return text
+
+
+def _load(files, reference_file, id_column, prediction_columns, reference_column, notes: list[str]):
+    try:
+        return load_uploaded_predictions(
+            _paths(files),
+            reference_file or None,
+            id_column=(id_column or "").strip() or None,
+            prediction_columns=_columns(prediction_columns),
+            reference_column=(reference_column or "").strip() or None,
+            notes=notes,
+        )
+    except ValueError as err:
+        raise gr.Error(
+            _escape(str(err)), title="Could not read the upload", duration=None, print_exception=False
+        ) from None
+
+
+def inspect_upload(files, reference_file, id_column, prediction_columns, reference_column) -> str:
+    """What was found in the upload: seeds, examples and which columns were used."""
+    if not files:
+        return ""
+    notes: list[str] = []
+    try:
+        loaded = _load(files, reference_file, id_column, prediction_columns, reference_column, notes)
+    except gr.Error as err:
+        return f"**Could not read the upload:** {err.message}"
+    lines = "\n".join(f"- {_escape(n)}" for n in notes)
+    return f"**Found {len(loaded.seeds)} seeds** ({', '.join(map(str, loaded.seeds))}):\n{lines}"
+
+
+def compute_report(
+    files,
+    reference_file,
+    id_column: str,
+    prediction_columns: str,
+    reference_column: str,
+    task: str,
+    zeta: str,
+    tolerance: float,
+    pos_label: str,
+    n_bootstrap: float,
+    top_k: float,
+):
+    """The seed-consistency report of the uploaded predictions: tables, figures and JSON / CSV files."""
+    notes: list[str] = []
+    loaded = _load(files, reference_file, id_column, prediction_columns, reference_column, notes)
+    if task not in TASKS:
+        raise gr.Error(f"Unknown task {_escape(str(task))!r}; choose one of {', '.join(TASKS)}.")
+    n_bootstrap = int(min(max(n_bootstrap or 0, 0), MAX_BOOTSTRAP))
+    try:
+        report = seed_consistency(
+            loaded.predictions,
+            loaded.references,
+            task=task,
+            zeta=zeta or DEFAULT_ZETA[task],
+            seeds=loaded.seeds,
+            tolerance=float(tolerance or 0.0),
+            pos_label=_pos_label(pos_label, loaded.references),
+            pairwise=True,
+            per_example=True,
+            n_bootstrap=n_bootstrap,
+        )
+    except ValueError as err:
+        raise gr.Error(
+            _escape(str(err)),
+            title="Could not compute the report",
+            duration=None,
+            print_exception=False,
+        ) from None
+    examples = per_example_frame(report, loaded.predictions, loaded.references, loaded.ids)
+    out_dir = Path(tempfile.mkdtemp(prefix="seed-consistency-report-"))
+    json_path = out_dir / "seed_consistency_report.json"
+    json_path.write_text(json.dumps({**report, "ids": loaded.ids, "notes": notes}, indent=2, default=str))
+    csv_path = out_dir / "seed_consistency_report.csv"
+    csv_path.write_text(report_csv(report))
+    examples_path = out_dir / "seed_consistency_examples.csv"
+    examples.to_csv(examples_path, index=False)
+    ci_note = f"; 95% bootstrap CIs from {n_bootstrap} resamples" if n_bootstrap else ""
+    status = (
+        f"**{report['n_seeds']} seeds x {report['n_examples']} examples** ({report['n_pairs']} seed pairs{ci_note})\n"
+        + "\n".join(f"- {_escape(n)}" for n in notes)
+    )
+    return (
+        status,
+        summary_table(report),
+        per_seed_table(report),
+        pairwise_figure(report),
+        seed_metric_figure(report),
+        unstable_examples(examples, top_k),
+        report,
+        [str(json_path), str(csv_path), str(examples_path)],
+    )
+
+
+def zeta_dropdown(task: str) -> gr.Dropdown:
+    return gr.Dropdown(choices=ZETA_CHOICES[task], value=DEFAULT_ZETA[task])
+
+
+def build_demo() -> gr.Blocks:
+    """The Space's page; its report is also the named API endpoint /report (see the module docstring)."""
+    with gr.Blocks(title="Seed consistency") as demo:
+        gr.Markdown(INTRO)
+        with gr.Row():
+            with gr.Column(scale=3):
+                files = gr.File(
+                    label="Predictions (one file per seed, a file with a column per seed, or a zipped run dir)",
+                    file_count="multiple",
+                    file_types=list(UPLOAD_SUFFIXES),
+                    elem_id="prediction-files",
+                )
+                reference_file = gr.File(
+                    label="References (optional when the prediction files have a label column)",
+                    file_types=[s for s in UPLOAD_SUFFIXES if s != ".zip"],
+                    elem_id="reference-file",
+                )
+                with gr.Accordion("Column names (optional, detected automatically)", open=False):
+                    id_column = gr.Textbox(label="id column", placeholder="id")
+                    prediction_columns = gr.Textbox(
+                        label="prediction column(s), comma-separated", placeholder="prediction"
+                    )
+                    reference_column = gr.Textbox(label="reference column", placeholder="label")
+            with gr.Column(scale=2):
+                task = gr.Dropdown(choices=list(TASKS), value="classification", label="Task")
+                zeta = gr.Dropdown(choices=ZETA_CHOICES["classification"], value="accuracy", label="ζ (metric)")
+                tolerance = gr.Number(value=0.0, label="Tolerance (regression: |a - b| <= tolerance agrees)")
+                pos_label = gr.Textbox(value="1", label="Positive label (for ζ = f1)")
+                n_bootstrap = gr.Slider(0, MAX_BOOTSTRAP, value=1000, step=100, label="Bootstrap resamples (CIs)")
+                top_k = gr.Slider(5, 200, value=20, step=5, label="Unstable examples to show")
+                run = gr.Button("Compute report", variant="primary", elem_id="compute")
+        status = gr.Markdown(elem_id="status")
+        summary = gr.Dataframe(label="Summary (95% CI in brackets)", elem_id="summary-table", interactive=False)
+        per_seed = gr.Dataframe(label="Per seed", elem_id="per-seed-table", interactive=False)
+        with gr.Row():
+            pairwise_plot = gr.Plot(label="Pairwise consistency", elem_id="pairwise-plot", format="png")
+            seed_metric_plot = gr.Plot(label="Seeds x metrics", elem_id="seed-metric-plot", format="png")
+        unstable = gr.Dataframe(label="Most unstable examples", elem_id="unstable-table", interactive=False)
+        downloads = gr.File(label="Download the report (JSON, CSV, per-example CSV)", file_count="multiple")
+        with gr.Accordion("Full report (JSON)", open=False):
+            report_json = gr.JSON()
+
+        upload_inputs = [files, reference_file, id_column, prediction_columns, reference_column]
+        task.change(zeta_dropdown, task, zeta, api_visibility="private")
+        gr.on([files.change, reference_file.change], inspect_upload, upload_inputs, status, api_name="inspect")
+        run.click(
+            compute_report,
+            [*upload_inputs, task, zeta, tolerance, pos_label, n_bootstrap, top_k],
+            [status, summary, per_seed, pairwise_plot, seed_metric_plot, unstable, report_json, downloads],
+            api_name="report",
+            concurrency_limit=CONCURRENCY_LIMIT,
+        )
+    demo.queue(max_size=QUEUE_SIZE)
+    return demo
+
+
+def launch(demo: gr.Blocks | None = None, **kwargs) -> gr.Blocks:
+    """Launch with the Space's limits (upload size); keyword arguments go to `gr.Blocks.launch`."""
+    demo = demo or build_demo()
+    demo.launch(max_file_size=MAX_FILE_BYTES, **kwargs)
+    return demo
+
+
+if __name__ == "__main__":
+    launch()

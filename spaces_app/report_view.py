@@ -1,0 +1,167 @@
+"""Turn a seed_consistency report (the metric's dict) into the tables and files the Space shows.
+
+Pure presentation: every number comes from the metric; nothing here recomputes CON, CCON or VAR.
+
+>>> from seed_consistency_metric import seed_consistency
+>>> report = seed_consistency({42: [1, 1, 1, 0, 0], 52: [1, 0, 0, 1, 1]}, [1] * 5, pairwise=True, per_example=True)
+>>> summary_table(report).loc[0, "CON"]
+'0.2000'
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Sequence
+
+import pandas as pd
+
+DIGITS = 4
+
+
+def _number(value: float | None) -> str:
+    return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{DIGITS}f}"
+
+
+def _with_ci(report: dict, key: str) -> str:
+    """'0.8123 [0.7900, 0.8350]' when the report has a bootstrap CI for `key`, else the value alone."""
+    interval = (report.get("ci") or {}).get(key)
+    text = _number(report.get(key))
+    if not interval or report.get(key) is None:
+        return text
+    return f"{text} [{_number(interval[0])}, {_number(interval[1])}]"
+
+
+def summary_table(report: dict) -> pd.DataFrame:
+    """One row in the paper's layout: zeta (mean over seeds), VAR, CON, CCON, each with its CI if computed."""
+    return pd.DataFrame(
+        [
+            {
+                "Task": report["task"],
+                "Seeds": report["n_seeds"],
+                "Examples": report["n_examples"],
+                "ζ": report["zeta_name"],
+                "ζ (mean)": _with_ci(report, "zeta_mean"),
+                "VAR": _with_ci(report, "var"),
+                "CON": _with_ci(report, "con"),
+                "CCON": _with_ci(report, "ccon"),
+            }
+        ]
+    )
+
+
+def mean_with_other_seeds(matrix: Sequence[Sequence[float]] | None) -> list[float | None]:
+    """Row means of a pairwise S x S matrix without its diagonal: one seed against all the others."""
+    if matrix is None:
+        return []
+    size = len(matrix)
+    return [sum(v for b, v in enumerate(row) if b != a) / (size - 1) for a, row in enumerate(matrix)]
+
+
+def per_seed_table(report: dict) -> pd.DataFrame:
+    """One row per seed: its zeta and its mean CON / CCON with the other seeds (needs pairwise=True)."""
+    seeds = report["seeds"]
+    zeta = report["zeta"] or [None] * len(seeds)
+    con = mean_with_other_seeds(report.get("con_matrix")) or [None] * len(seeds)
+    ccon = mean_with_other_seeds(report.get("ccon_matrix")) or [None] * len(seeds)
+    return pd.DataFrame(
+        {
+            "Seed": [str(s) for s in seeds],
+            f"ζ ({report['zeta_name']})": [_number(v) for v in zeta],
+            "CON with other seeds": [_number(v) for v in con],
+            "CCON with other seeds": [_number(v) for v in ccon],
+        }
+    )
+
+
+def _cell(value) -> str:
+    return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+def per_example_frame(report: dict, predictions: Sequence[Sequence], references, ids) -> pd.DataFrame:
+    """Every example with its agreement across seeds, how many seeds got it right, and each seed's prediction."""
+    per_example = report["per_example"]
+    frame = pd.DataFrame(
+        {
+            "id": [_cell(i) for i in ids] if ids is not None else [str(k + 1) for k in range(report["n_examples"])],
+            "reference": [_cell(r) for r in references] if references is not None else "",
+            "majority": [_cell(m) for m in per_example["majority"]],
+            "agreement": per_example["agreement"],
+            "n_correct": per_example["n_correct"] if per_example["n_correct"] is not None else "",
+        }
+    )
+    for seed, row in zip(report["seeds"], predictions, strict=True):
+        frame[f"seed {seed}"] = [_cell(v) for v in row]
+    return frame
+
+
+def unstable_examples(examples: pd.DataFrame, top_k: int) -> pd.DataFrame:
+    """The `top_k` examples on which the seeds agree least (ties: fewest seeds correct first)."""
+    keys = ["agreement", "n_correct"] if (examples["n_correct"] != "").all() else ["agreement"]
+    shown = examples.sort_values(keys, kind="stable").head(int(top_k)).copy()
+    shown["agreement"] = shown["agreement"].map(_number)
+    return shown
+
+
+def report_rows(report: dict) -> list[dict]:
+    """The report as tidy rows (scope, seed_a, seed_b, metric, value, ci_low, ci_high) for report.csv."""
+    ci = report.get("ci") or {}
+    rows = [
+        {
+            "scope": "summary",
+            "metric": key,
+            "value": report[key],
+            "ci_low": ci.get(key, [None])[0],
+            "ci_high": ci.get(key, [None, None])[1],
+        }
+        for key in ("zeta_mean", "var", "con", "ccon")
+        if report.get(key) is not None
+    ]
+    rows += [
+        {"scope": "seed", "seed_a": seed, "metric": f"zeta_{report['zeta_name']}", "value": value}
+        for seed, value in zip(report["seeds"], report["zeta"] or [], strict=False)
+    ]
+    for key in ("con_matrix", "ccon_matrix"):
+        matrix = report.get(key) or []
+        rows += [
+            {
+                "scope": "pair",
+                "seed_a": report["seeds"][a],
+                "seed_b": report["seeds"][b],
+                "metric": key[:-7],
+                "value": matrix[a][b],
+            }
+            for a in range(len(matrix))
+            for b in range(a + 1, len(matrix))
+        ]
+    return rows
+
+
+def report_csv(report: dict) -> str:
+    """CSV text of `report_rows`, with the run's settings (task, zeta, seeds, examples) on every row."""
+    buffer = io.StringIO()
+    fields = [
+        "scope",
+        "seed_a",
+        "seed_b",
+        "metric",
+        "value",
+        "ci_low",
+        "ci_high",
+        "task",
+        "zeta",
+        "n_seeds",
+        "n_examples",
+    ]
+    writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    context = {
+        "task": report["task"],
+        "zeta": report["zeta_name"],
+        "n_seeds": report["n_seeds"],
+        "n_examples": report["n_examples"],
+    }
+    for row in report_rows(report):
+        writer.writerow({**row, **context})
+    return buffer.getvalue()
