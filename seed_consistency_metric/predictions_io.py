@@ -779,7 +779,8 @@ def load_uploaded_predictions(
                 table = _parse_upload(path, name, max_file_bytes)
                 if table.n_rows > max_examples * max_seeds:
                     raise ValueError(f"{name}: {table.n_rows} rows, over the limit of {max_examples * max_seeds}")
-                seeds += _seed_columns(table, path, id_column, reference_column, prediction_columns, notes)
+                in_files = None if reference_path is not None else reference_column  # else it names the file's
+                seeds += _seed_columns(table, path, id_column, in_files, prediction_columns, notes)
         first_source: dict[str, str] = {}
         for column in seeds:
             if str(column.seed) in first_source:
