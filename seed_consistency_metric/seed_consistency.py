@@ -4,6 +4,7 @@ Self-contained evaluate module (numpy only). The math lives in plain functions; 
 bottom is a thin shell around :func:`seed_consistency`.
 """
 
+import functools
 import math
 import re
 import string
@@ -220,8 +221,8 @@ def _as_seed_rows(predictions, seeds) -> tuple[list, list]:
     """Split the predictions into S rows (one per seed) and name the seeds."""
     if isinstance(predictions, Mapping):
         names, rows = list(predictions.keys()), list(predictions.values())
-    elif isinstance(predictions, np.ndarray) and predictions.ndim >= 2:
-        names, rows = None, list(predictions)
+    elif isinstance(predictions, np.ndarray) and predictions.ndim == 2:
+        names, rows = None, predictions
     elif isinstance(predictions, Sequence | np.ndarray) and not isinstance(predictions, str):
         names, rows = None, list(predictions)
     else:
@@ -266,7 +267,7 @@ def _label_kind(values: np.ndarray, what: str) -> str:
             raise ValueError(f"{what} has a non-finite value ({values[bad[0]]}) at row {bad[0]}.")
         return "float"
     kinds = {_kind_of(v) for v in values}
-    if kinds == {"float", "int"}:
+    if "float" in kinds and kinds <= {"float", "int"}:
         return _label_kind(values.astype(np.float64), what)
     if len(kinds) != 1 or kinds - {"int", "str", "float"}:
         first = {k: next(i for i, v in enumerate(values) if _kind_of(v) == k) for k in kinds}
@@ -324,15 +325,15 @@ def agreeing_pair_fraction(values: np.ndarray) -> np.ndarray:
     """
     n_seeds = values.shape[0]
     n_pairs = n_seeds * (n_seeds - 1) / 2
-    if values.dtype.kind in "biu" and values.size:
-        low, high = int(values.min()), int(values.max())
-        if high - low < _SMALL_LABEL_RANGE:
-            agreeing = np.zeros(values.shape[1], dtype=np.int64)
-            count_dtype = np.uint8 if n_seeds < 256 else np.int64
-            for label in range(low, high + 1):
-                counts = np.add.reduce(values == label, axis=0, dtype=count_dtype).astype(np.int64)
-                agreeing += counts * (counts - 1) // 2
-            return agreeing / n_pairs
+    if values.dtype.kind in "biu":
+        values = values.view(np.uint8) if values.dtype == bool else values
+        all_bits = int(np.bitwise_or.reduce(values, axis=None))  # one pass: 0 <= all labels <= all_bits
+        if 0 <= all_bits < _SMALL_LABEL_RANGE:
+            share = _pair_share(n_seeds)
+            if all_bits <= 1:  # binary: the seeds saying 1 and the others
+                return (share + share[::-1])[np.add.reduce(values, axis=0, dtype=np.int64)]
+            counts = [_count_true(values == k) for k in range(all_bits)]
+            return sum(share[c] for c in counts) + share[n_seeds - sum(counts)]  # the last label: all the rest
     ordered = np.sort(values, axis=0)
     starts_run = np.ones(ordered.shape, dtype=bool)
     starts_run[1:] = ordered[1:] != ordered[:-1]
@@ -348,9 +349,22 @@ def both_correct_pair_fraction(correct: np.ndarray) -> np.ndarray:
     array([1., 0.])
     """
     n_seeds = correct.shape[0]
+    if correct.dtype == bool:
+        return _pair_share(n_seeds)[_count_true(correct)]
     total = np.add.reduce(correct, axis=0, dtype=np.float64)
-    squares = total if correct.dtype == bool else np.add.reduce(correct.astype(np.float64) ** 2, axis=0)
+    squares = np.add.reduce(correct.astype(np.float64) ** 2, axis=0)
     return (total * total - squares) / (n_seeds * (n_seeds - 1))
+
+
+def _pair_share(n_seeds: int) -> np.ndarray:
+    """share[c]: the fraction of all seed pairs that lie within a group of c seeds, c = 0..S."""
+    group = np.arange(n_seeds + 1, dtype=np.float64)
+    return group * (group - 1) / (n_seeds * (n_seeds - 1))
+
+
+def _count_true(flags: np.ndarray) -> np.ndarray:
+    """Per column of an (S, U) boolean array, how many are True (summed in uint8 when S allows: fastest)."""
+    return np.add.reduce(flags, axis=0, dtype=np.uint8 if flags.shape[0] < 256 else np.intp).astype(np.intp)
 
 
 def _tolerance_pair_fraction(values: np.ndarray, tolerance: float) -> np.ndarray:
@@ -441,16 +455,24 @@ class _Units:
         return self.values == self.references
 
 
-def _classification_units(names, rows, references, task) -> _Units:
+def _label_matrix(names, rows, task) -> np.ndarray:
+    """(S, N) labels of one type; a numeric or string array is checked in one go, other input seed by seed."""
+    if isinstance(rows, np.ndarray) and rows.dtype.kind in "biufUS":
+        try:
+            return _as_labels(rows.reshape(-1), "predictions", task).reshape(rows.shape)
+        except ValueError:
+            pass  # checked again seed by seed below, to name the seed in the message
     labels = [_as_labels(row, f"Seed {name}", task) for name, row in zip(names, rows)]
-    arrays = labels + ([] if references is None else [_as_labels(references, "references", task)])
-    _check_same_kind(arrays, [f"seed {n}" for n in names] + ["references"])
-    values = np.stack(labels) if labels[0].dtype.kind not in "US" else np.stack(labels).astype(str)
-    return _Units(
-        values,
-        None if references is None else arrays[-1],
-        pi="tolerance" if task == "regression" else "exact",
-    )
+    _check_same_kind(labels, [f"seed {n}" for n in names])
+    return np.stack(labels)
+
+
+def _classification_units(names, rows, references, task) -> _Units:
+    values = _label_matrix(names, rows, task)
+    refs = None if references is None else _as_labels(references, "references", task)
+    if refs is not None:
+        _check_same_kind([values[0], refs], [f"seed {names[0]}", "references"])
+    return _Units(values, refs, pi="tolerance" if task == "regression" else "exact")
 
 
 def _token_units(names, rows, references) -> _Units:
@@ -529,27 +551,38 @@ def _build_units(task, names, rows, references, tolerance, pi) -> _Units:
 
 
 # ------------------------------------------------------------------------------------------- the metric
-def _zeta_per_seed(units: _Units, zeta_fn, examples: np.ndarray | None = None) -> np.ndarray:
+def _zeta_per_seed(units: _Units, zeta_name: str, zeta_fn, correct, examples: np.ndarray | None = None):
+    """zeta of every seed, on all examples or on the given (bootstrap) examples."""
     index = slice(None) if examples is None else units.units_of(examples)
+    if zeta_name in ("accuracy", "exact_match") and correct.dtype == bool:  # reuse the correctness matrix
+        picked = correct[:, index]
+        return np.array([np.count_nonzero(row) for row in picked]) / picked.shape[1]
     references = units.references[index]
     return np.array([zeta_fn(row[index], references) for row in units.values])
 
 
-def _summaries(units, agreement, both_correct, zeta_fn, examples=None) -> dict[str, float]:
+def _population_std(values: np.ndarray) -> float:
+    """sqrt(1/S * sum (z_i - mean z)^2); exactly 0 for identical values."""
+    return float(np.std(values - values[0]))
+
+
+def _summaries(agreement, both_correct, zeta_of, examples=None) -> dict[str, float]:
     pick = slice(None) if examples is None else examples
     summary = {"con": float(np.mean(agreement[pick]))}
     if both_correct is not None:
-        zeta = _zeta_per_seed(units, zeta_fn, examples)
-        summary.update(ccon=float(np.mean(both_correct[pick])), var=float(np.std(zeta)), zeta_mean=float(np.mean(zeta)))
+        zeta = zeta_of(examples)
+        summary.update(
+            ccon=float(np.mean(both_correct[pick])), var=_population_std(zeta), zeta_mean=float(np.mean(zeta))
+        )
     return summary
 
 
-def _bootstrap_ci(units, agreement, both_correct, zeta_fn, n_bootstrap, confidence_level, random_state):
+def _bootstrap_ci(agreement, both_correct, zeta_of, n_bootstrap, confidence_level, random_state):
     if not 0 < confidence_level < 1:
         raise ValueError(f"confidence_level must be in (0, 1), got {confidence_level}.")
     rng = np.random.default_rng(random_state)
-    n = units.n_examples
-    samples = [_summaries(units, agreement, both_correct, zeta_fn, rng.integers(0, n, n)) for _ in range(n_bootstrap)]
+    n = len(agreement)
+    samples = [_summaries(agreement, both_correct, zeta_of, rng.integers(0, n, n)) for _ in range(n_bootstrap)]
     alpha = (1 - confidence_level) / 2
     return {key: [float(v) for v in np.quantile([s[key] for s in samples], [alpha, 1 - alpha])] for key in samples[0]}
 
@@ -625,9 +658,10 @@ def seed_consistency(
     both_correct = None if correct is None else units.per_example(both_correct_pair_fraction(correct))
     n_seeds = len(names)
     report = {"con": None, "ccon": None, "var": None, "zeta_mean": None, "zeta": None}
-    report.update(_summaries(units, agreement, both_correct, zeta_fn))
+    zeta_of = None if correct is None else functools.partial(_zeta_per_seed, units, zeta_name, zeta_fn, correct)
+    report.update(_summaries(agreement, both_correct, zeta_of))
     if correct is not None:
-        report["zeta"] = _zeta_per_seed(units, zeta_fn).tolist()
+        report["zeta"] = zeta_of().tolist()
     report.update(
         seeds=list(names),
         n_seeds=n_seeds,
@@ -654,9 +688,7 @@ def seed_consistency(
     if kappa:
         report["kappa"] = _fleiss_kappa(units, agreement)
     if n_bootstrap:
-        report["ci"] = _bootstrap_ci(
-            units, agreement, both_correct, zeta_fn, int(n_bootstrap), confidence_level, random_state
-        )
+        report["ci"] = _bootstrap_ci(agreement, both_correct, zeta_of, int(n_bootstrap), confidence_level, random_state)
     return report
 
 
