@@ -20,10 +20,7 @@ def brute_force(rows, references=None, agree=lambda a, b: float(a == b), correct
     if references is None:
         return con, None
     ccon = np.mean(
-        [
-            np.mean([correct(a, r) * correct(b, r) for a, b, r in zip(rows[i], rows[j], references)])
-            for i, j in pairs
-        ]
+        [np.mean([correct(a, r) * correct(b, r) for a, b, r in zip(rows[i], rows[j], references)]) for i, j in pairs]
     )
     return con, ccon
 
@@ -52,7 +49,8 @@ def test_figure_1_two_seeds_both_60_percent_agree_on_20_percent():
 
 
 def test_hand_worked_three_seeds():
-    # Example 0: all agree (3/3 pairs), all correct. Example 1: seeds 0 and 2 agree (1/3) but are wrong; seed 1 alone is right.
+    # Example 0: all agree (3/3 pairs), all correct.
+    # Example 1: seeds 0 and 2 agree (1/3) but are wrong; seed 1 alone is right.
     rows = [[0, 1], [0, 0], [0, 1]]
     report = seed_consistency(rows, [0, 0])
     assert report["con"] == pytest.approx((1 + 1 / 3) / 2)
@@ -257,9 +255,7 @@ def test_bootstrap_intervals_cover_the_estimate_and_are_reproducible():
 
 
 def test_mapping_input_names_seeds_and_callable_zeta():
-    report = seed_consistency(
-        {"42": [0, 1, 1], "52": [0, 1, 0]}, [0, 1, 1], zeta=lambda p, r: float(np.sum(p == r))
-    )
+    report = seed_consistency({"42": [0, 1, 1], "52": [0, 1, 0]}, [0, 1, 1], zeta=lambda p, r: float(np.sum(p == r)))
     assert report["seeds"] == ["42", "52"]
     assert report["zeta"] == [3.0, 2.0]
     assert report["var"] == 0.5
