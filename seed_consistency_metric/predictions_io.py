@@ -31,8 +31,6 @@ from typing import Any
 
 import numpy as np
 
-from .seed_consistency import seed_consistency
-
 PREDICTIONS_FILE = "predictions.jsonl"
 REPORT_FILE = "consistency_report.json"
 DONE_MARKER = "DONE"
@@ -150,6 +148,8 @@ class SeedPredictions:
 
     def report(self, **kwargs) -> dict:
         """`seed_consistency(...)` on these predictions; kwargs are passed on (task, zeta, pairwise, ...)."""
+        from . import seed_consistency  # the metric module imports evaluate: load it only when needed
+
         return seed_consistency(self.as_mapping(), self.references, **kwargs)
 
 
