@@ -38,6 +38,7 @@ ZETA_CHOICES = {
     "generation": ["exact_match", "token_f1"],
 }
 MAX_BOOTSTRAP = 2000
+BOOTSTRAP_BUDGET = 10**9  # resamples x seeds x examples; keeps a report on a CPU Space under ~10 s
 CONCURRENCY_LIMIT = 2  # reports computed at once; further requests wait in the queue
 QUEUE_SIZE = 200
 
@@ -132,7 +133,8 @@ def compute_report(
     loaded = _load(files, reference_file, id_column, prediction_columns, reference_column, notes)
     if task not in TASKS:
         raise gr.Error(f"Unknown task {_escape(str(task))!r}; choose one of {', '.join(TASKS)}.")
-    n_bootstrap = int(min(max(n_bootstrap or 0, 0), MAX_BOOTSTRAP))
+    cells = len(loaded.predictions) * len(loaded.predictions[0])
+    n_bootstrap = int(min(max(n_bootstrap or 0, 0), MAX_BOOTSTRAP, BOOTSTRAP_BUDGET // cells))
     try:
         report = seed_consistency(
             loaded.predictions,
@@ -207,18 +209,29 @@ def build_demo() -> gr.Blocks:
                     reference_column = gr.Textbox(label="reference column", placeholder="label")
             with gr.Column(scale=2):
                 task = gr.Dropdown(choices=list(TASKS), value="classification", label="Task")
-                zeta = gr.Dropdown(choices=ZETA_CHOICES["classification"], value="accuracy", label="ζ (metric)")
+                zeta = gr.Dropdown(  # any value passes to the metric, which names the valid ones for the task
+                    choices=ZETA_CHOICES["classification"],
+                    value="accuracy",
+                    label="ζ (metric)",
+                    allow_custom_value=True,
+                )
                 tolerance = gr.Number(value=0.0, label="Tolerance (regression: |a - b| <= tolerance agrees)")
                 pos_label = gr.Textbox(value="1", label="Positive label (for ζ = f1)")
                 n_bootstrap = gr.Slider(0, MAX_BOOTSTRAP, value=1000, step=100, label="Bootstrap resamples (CIs)")
                 top_k = gr.Slider(5, 200, value=20, step=5, label="Unstable examples to show")
                 run = gr.Button("Compute report", variant="primary", elem_id="compute")
         status = gr.Markdown(elem_id="status")
-        summary = gr.Dataframe(label="Summary (95% CI in brackets)", elem_id="summary-table", interactive=False)
+        summary = gr.Dataframe(
+            label="Summary (95% CI in brackets)",
+            elem_id="summary-table",
+            interactive=False,
+            wrap=True,
+            column_widths=["13%", "7%", "8%", "8%", "16%", "16%", "16%", "16%"],
+        )
         per_seed = gr.Dataframe(label="Per seed", elem_id="per-seed-table", interactive=False)
         with gr.Row():
-            pairwise_plot = gr.Plot(label="Pairwise consistency", elem_id="pairwise-plot", format="png")
-            seed_metric_plot = gr.Plot(label="Seeds x metrics", elem_id="seed-metric-plot", format="png")
+            pairwise_plot = gr.Plot(elem_id="pairwise-plot", format="png", show_label=False)
+            seed_metric_plot = gr.Plot(elem_id="seed-metric-plot", format="png", show_label=False)
         unstable = gr.Dataframe(label="Most unstable examples", elem_id="unstable-table", interactive=False)
         downloads = gr.File(label="Download the report (JSON, CSV, per-example CSV)", file_count="multiple")
         with gr.Accordion("Full report (JSON)", open=False):

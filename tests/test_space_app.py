@@ -1,0 +1,323 @@
+"""The real Space on localhost, called with gradio_client and driven by a headless chromium.
+
+Numbers are checked against brute force over seed pairs and scikit-learn, never against the metric itself.
+"""
+
+import itertools
+import json
+import re
+import socket
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pandas as pd
+import pytest
+from gradio_client import Client, handle_file
+from gradio_client.exceptions import AppError
+from sklearn.metrics import accuracy_score, matthews_corrcoef, mean_absolute_error
+
+from seed_consistency_metric.predictions_io import seed_dir_name, write_seed_predictions
+from spaces_app import app
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+OUTPUTS = ("status", "summary", "per_seed", "pairwise", "seed_metric", "unstable", "report", "downloads")
+
+
+@pytest.fixture(scope="module")
+def server():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    demo = app.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True)
+    yield f"http://127.0.0.1:{port}/"
+    demo.close()
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    return Client(server, verbose=False)
+
+
+def _data(n_seeds: int, n: int, seed: int = 0, labels=(0, 1, 2), accuracy: float = 0.7):
+    """Random references and per-seed predictions that are right with probability `accuracy`."""
+    rng = np.random.default_rng(seed)
+    references = rng.choice(labels, n)
+    predictions = np.where(rng.random((n_seeds, n)) < accuracy, references, rng.choice(labels, (n_seeds, n)))
+    return predictions, references
+
+
+def _brute_force(predictions, references, zeta=accuracy_score, agree=np.equal) -> dict:
+    """CON / CCON by looping over every pair of seeds; VAR as the population std of sklearn's zeta."""
+    pairs = list(itertools.combinations(range(len(predictions)), 2))
+    con = {(a, b): float(np.mean(agree(predictions[a], predictions[b]))) for a, b in pairs}
+    ccon = {(a, b): float(np.mean((predictions[a] == references) & (predictions[b] == references))) for a, b in pairs}
+    zetas = [zeta(references, p) for p in predictions]
+    per_example = [
+        np.mean([agree(predictions[a][t], predictions[b][t]) for a, b in pairs]) for t in range(len(references))
+    ]
+    return {
+        "con": np.mean(list(con.values())),
+        "ccon": np.mean(list(ccon.values())),
+        "var": float(np.std(zetas)),
+        "zeta": zetas,
+        "zeta_mean": float(np.mean(zetas)),
+        "con_pairs": con,
+        "ccon_pairs": ccon,
+        "agreement": per_example,
+    }
+
+
+def _report(client, files, reference=None, task="classification", zeta="accuracy", tolerance=0.0, n_bootstrap=200,
+            top_k=10, columns=("", "", "")) -> dict:  # fmt: skip
+    values = client.predict(
+        [handle_file(str(f)) for f in files],
+        handle_file(str(reference)) if reference else None,
+        *columns,
+        task,
+        zeta,
+        tolerance,
+        "1",
+        n_bootstrap,
+        top_k,
+        api_name="/report",
+    )
+    return dict(zip(OUTPUTS, values, strict=True))
+
+
+def _cell_value(text: str) -> float:
+    return float(text.split(" ")[0])
+
+
+def _check_against(out: dict, expected: dict, seeds: list, tol: float = 1e-9):
+    report = out["report"]
+    assert report["seeds"] == seeds
+    for key in ("con", "ccon", "var", "zeta_mean"):
+        assert report[key] == pytest.approx(expected[key], abs=tol), key
+        low, high = report["ci"][key]
+        assert low - 1e-12 <= report[key] <= high + 1e-12, key
+    assert report["zeta"] == pytest.approx(expected["zeta"], abs=tol)
+    for (a, b), value in expected["con_pairs"].items():
+        assert report["con_matrix"][a][b] == pytest.approx(value) == report["con_matrix"][b][a]
+        assert report["ccon_matrix"][a][b] == pytest.approx(expected["ccon_pairs"][(a, b)])
+    summary = dict(zip(out["summary"]["headers"], out["summary"]["data"][0], strict=True))
+    for column, key in (("CON", "con"), ("CCON", "ccon"), ("VAR", "var"), ("ζ (mean)", "zeta_mean")):
+        assert _cell_value(summary[column]) == pytest.approx(expected[key], abs=5e-5), column
+        assert re.fullmatch(r"-?\d\.\d{4} \[-?\d\.\d{4}, -?\d\.\d{4}\]", summary[column]), summary[column]
+    per_seed = out["per_seed"]["data"]
+    assert [row[0] for row in per_seed] == [str(s) for s in seeds]
+    for a, row in enumerate(per_seed):
+        others = [expected["con_pairs"][tuple(sorted((a, b)))] for b in range(len(seeds)) if b != a]
+        assert _cell_value(row[1]) == pytest.approx(expected["zeta"][a], abs=5e-5)
+        assert _cell_value(row[2]) == pytest.approx(np.mean(others), abs=5e-5)
+    shown = [_cell_value(row[3]) for row in out["unstable"]["data"]]
+    assert shown == pytest.approx(sorted(expected["agreement"])[: len(shown)], abs=5e-5)
+
+
+def test_per_seed_csv_files_match_brute_force_and_downloads(client, tmp_path):
+    predictions, references = _data(4, 120, seed=1)
+    seeds = [42, 52, 62, 72]
+    rng = np.random.default_rng(3)
+    files = []
+    for seed, row in zip(seeds, predictions, strict=True):
+        order = rng.permutation(len(references))  # every file lists the examples in its own order
+        frame = pd.DataFrame({"id": np.arange(len(references)), "prediction": row, "label": references})
+        frame.iloc[order].to_csv(tmp_path / f"seed-{seed}.csv", index=False)
+        files.append(tmp_path / f"seed-{seed}.csv")
+    out = _report(client, files)
+    _check_against(out, _brute_force(predictions, references), seeds)
+    assert out["status"].startswith("**4 seeds x 120 examples** (6 seed pairs; 95% bootstrap CIs from 200")
+    assert out["pairwise"]["type"] == "matplotlib" and out["seed_metric"]["plot"].startswith("data:image/png")
+
+    examples_path, csv_path, json_path = sorted(out["downloads"], key=lambda p: Path(p).name)
+    assert [Path(p).name for p in (examples_path, csv_path, json_path)] == [
+        "seed_consistency_examples.csv",
+        "seed_consistency_report.csv",
+        "seed_consistency_report.json",
+    ]
+    downloaded = json.loads(Path(json_path).read_text())
+    assert downloaded["con"] == out["report"]["con"] and sorted(downloaded["ids"]) == list(range(120))
+    tidy = pd.read_csv(csv_path)
+    pairs = tidy[(tidy.scope == "pair") & (tidy.metric == "con")]
+    assert len(pairs) == 6
+    for row in pairs.itertuples():
+        a, b = seeds.index(row.seed_a), seeds.index(row.seed_b)
+        assert row.value == pytest.approx(_brute_force(predictions, references)["con_pairs"][(a, b)])
+    summary = tidy[tidy.scope == "summary"].set_index("metric")
+    assert summary.loc["con", "ci_low"] <= summary.loc["con", "value"] <= summary.loc["con", "ci_high"]
+    examples = pd.read_csv(examples_path)
+    assert list(examples.columns[:5]) == ["id", "reference", "majority", "agreement", "n_correct"]
+    assert examples.sort_values("id")["n_correct"].tolist() == (predictions == references).sum(axis=0).tolist()
+
+
+def test_run_directory_zip_string_labels_and_mcc(client, tmp_path):
+    names = np.array(["entailment", "not_entailment"])
+    predictions, references = _data(3, 90, seed=2, labels=(0, 1))
+    seeds = [42, 52, 62]
+    run = tmp_path / "run"
+    for seed, row in zip(seeds, predictions, strict=True):
+        write_seed_predictions(run / seed_dir_name(seed) / "predictions.jsonl", names[row], names[references])
+    with zipfile.ZipFile(tmp_path / "run.zip", "w") as archive:
+        for path in run.rglob("*"):
+            archive.write(path, path.relative_to(tmp_path))
+    out = _report(client, [tmp_path / "run.zip"], zeta="mcc")
+    _check_against(out, _brute_force(predictions, references, zeta=matthews_corrcoef), seeds)
+    assert out["report"]["zeta_name"] == "mcc"
+
+
+def test_wide_parquet_npy_and_jsonl_with_reference_file(client, tmp_path):
+    predictions, references = _data(3, 80, seed=4)
+    wide = pd.DataFrame({f"seed_{s}": row for s, row in zip((1, 2, 3), predictions, strict=True)})
+    wide.insert(0, "idx", [f"q{k}" for k in range(80)])
+    wide.to_parquet(tmp_path / "wide.parquet")
+    refs = pd.DataFrame({"idx": wide["idx"], "label": references}).iloc[::-1]
+    refs.to_json(tmp_path / "refs.jsonl", orient="records", lines=True)
+    expected = _brute_force(predictions, references)
+    _check_against(_report(client, [tmp_path / "wide.parquet"], tmp_path / "refs.jsonl"), expected, [1, 2, 3])
+
+    for seed, row in zip((7, 8, 9), predictions, strict=True):
+        np.save(tmp_path / f"seed-{seed}.npy", row)
+    (tmp_path / "refs.json").write_text(json.dumps(references.tolist()))
+    npy = [tmp_path / f"seed-{s}.npy" for s in (7, 8, 9)]
+    _check_against(_report(client, npy, tmp_path / "refs.json"), expected, [7, 8, 9])
+
+
+def test_regression_with_tolerance_and_mae(client, tmp_path):
+    rng = np.random.default_rng(5)
+    references = rng.normal(size=60).round(2)
+    predictions = (references + rng.normal(scale=0.3, size=(3, 60))).round(2)
+    for seed, row in zip((1, 2, 3), predictions, strict=True):
+        pd.DataFrame({"prediction": row, "label": references}).to_csv(tmp_path / f"seed-{seed}.tsv", sep="\t")
+    out = _report(client, [tmp_path / f"seed-{s}.tsv" for s in (1, 2, 3)], task="regression", zeta="mae",
+                  tolerance=0.25, n_bootstrap=0)  # fmt: skip
+    report = out["report"]
+    pairs = list(itertools.combinations(range(3), 2))
+    within = [np.mean(np.abs(predictions[a] - predictions[b]) <= 0.25 + 1e-12) for a, b in pairs]
+    assert report["con"] == pytest.approx(np.mean(within))
+    maes = [mean_absolute_error(references, p) for p in predictions]
+    assert report["zeta"] == pytest.approx(maes) and report["var"] == pytest.approx(np.std(maes))
+    assert "ci" not in report and "[" not in out["summary"]["data"][0][6]
+
+
+def test_inspect_endpoint_reports_what_was_found(client, tmp_path):
+    predictions, references = _data(2, 10)
+    wide = pd.DataFrame({"seed_42": predictions[0], "seed_52": predictions[1], "label": references})
+    wide.to_csv(tmp_path / "wide.csv", index=False)
+    found = client.predict([handle_file(str(tmp_path / "wide.csv"))], None, "", "", "", api_name="/inspect")
+    assert found.startswith("**Found 2 seeds** (42, 52)")
+    assert "predictions from 'seed_42', 'seed_52'" in found and "references from 'label'" in found
+
+
+def _write(path: Path, content: bytes | str) -> Path:
+    path.write_bytes(content.encode() if isinstance(content, str) else content)
+    return path
+
+
+def test_bad_uploads_give_clear_errors_and_the_app_keeps_serving(client, tmp_path):
+    good = "id,prediction,label\n1,0,0\n2,1,1\n3,1,0\n"
+    np.save(tmp_path / "seed-9.npy", np.array([1, "a", None], dtype=object), allow_pickle=True)
+    cases = [
+        ([_write(tmp_path / "seed-1.csv", good), _write(tmp_path / "seed-2.csv", "id,x,y\n1,0,0\n")],
+         "seed-2.csv: cannot tell which column holds the predictions"),
+        ([tmp_path / "seed-1.csv", _write(tmp_path / "seed-3.csv", "prediction\n1\n")],
+         "seed-1.csv has an id column but seed-3.csv (seed 3) has none"),
+        ([tmp_path / "seed-1.csv", _write(tmp_path / "seed-4.csv", good.replace("3,1,0", "5,1,0"))],
+         "Seed 4 misses id 3"),
+        ([tmp_path / "seed-1.csv", _write(tmp_path / "seed-5.csv", b"prediction\n\xff\xfe\n")],
+         "seed-5.csv: not UTF-8 text (byte 0xff at offset 11)"),
+        ([tmp_path / "seed-1.csv", _write(tmp_path / "seed-6.jsonl", "\n\n")], "seed-6.jsonl: the file is empty"),
+        ([tmp_path / "seed-1.csv", tmp_path / "seed-9.npy"], "seed-9.npy: holds a pickled object array"),
+        ([_write(tmp_path / "seed-7.csv", "prediction\na\nb\n"), _write(tmp_path / "seed-8.csv", "prediction\n0\n1\n")],
+         "seed 7 holds strs but seed 8 holds numbers"),
+    ]  # fmt: skip
+    for files, message in cases:
+        with pytest.raises(AppError) as caught:
+            _report(client, files)
+        assert message in str(caught.value), str(caught.value)
+    predictions, references = _data(2, 30)
+    for seed, row in zip((1, 2), predictions, strict=True):
+        pd.DataFrame({"prediction": row, "label": references}).to_csv(tmp_path / f"ok-seed-{seed}.csv")
+    out = _report(client, [tmp_path / "ok-seed-1.csv", tmp_path / "ok-seed-2.csv"])
+    assert out["report"]["con"] == pytest.approx(np.mean(predictions[0] == predictions[1]))
+
+
+def test_upload_over_the_size_limit_is_refused_by_the_server(server, client, tmp_path):
+    big = tmp_path / "seed-1.csv"
+    with open(big, "wb") as handle:
+        handle.write(b"prediction\n")
+        handle.truncate(app.MAX_FILE_BYTES + 1024)
+    with pytest.raises(ValueError, match="exceeds the maximum file size of 52428800 bytes"):
+        _report(client, [big, big])  # gradio_client reads the limit from the app's config
+    raw = httpx.post(f"{server}gradio_api/upload", files={"files": ("seed-1.csv", big.read_bytes())}, timeout=60)
+    assert raw.status_code == 413 and "maximum allowed size of 52428800 bytes" in raw.text
+
+
+def test_twenty_concurrent_clients_all_get_their_own_correct_report(server, tmp_path):
+    jobs = []
+    for k in range(20):
+        predictions, references = _data(2 + k % 4, 50 + 5 * k, seed=100 + k)
+        files = []
+        for s, row in enumerate(predictions):
+            path = tmp_path / f"client{k}" / f"seed-{s}.jsonl"
+            path.parent.mkdir(exist_ok=True)
+            pd.DataFrame({"prediction": row, "label": references}).to_json(path, orient="records", lines=True)
+            files.append(path)
+        jobs.append((files, _brute_force(predictions, references)))
+
+    def call(job):
+        files, expected = job
+        out = _report(Client(server, verbose=False), files, n_bootstrap=100)
+        return out["report"], expected
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        results = list(pool.map(call, jobs, timeout=240))
+    assert len(results) == 20
+    for report, expected in results:
+        assert report["con"] == pytest.approx(expected["con"]) and report["ccon"] == pytest.approx(expected["ccon"])
+        assert report["n_seeds"] == len(expected["zeta"])
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium (/usr/bin/chromium) is not installed")
+def test_browser_upload_compute_and_rendered_table(server, tmp_path):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    predictions, references = _data(3, 50, seed=9)
+    files = []
+    for seed, row in zip((42, 52, 62), predictions, strict=True):
+        pd.DataFrame({"id": range(50), "prediction": row, "label": references}).to_csv(tmp_path / f"seed-{seed}.csv")
+        files.append(str(tmp_path / f"seed-{seed}.csv"))
+    expected = _brute_force(predictions, references)
+    _write(tmp_path / "seed-1.csv", b"prediction\n\xff\n")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1800})
+        page.goto(server, wait_until="networkidle")
+        page.locator("#prediction-files input[type=file]").set_input_files(files)
+        sync_api.expect(page.locator("#status")).to_contain_text("Found 3 seeds", timeout=30_000)
+        page.locator("#compute").click()
+        table = page.locator("#summary-table")
+        sync_api.expect(table).to_contain_text("classification", timeout=60_000)
+        headers = table.locator("[role=columnheader]").evaluate_all("cells => cells.map(c => c.title)")
+        cells = [c.strip() for c in table.locator("[role=gridcell][data-row='0']").all_inner_texts()]
+        row = dict(zip(headers, cells, strict=True))
+        assert _cell_value(row["CON"]) == pytest.approx(expected["con"], abs=5e-5), row
+        assert _cell_value(row["CCON"]) == pytest.approx(expected["ccon"], abs=5e-5), row
+        assert _cell_value(row["VAR"]) == pytest.approx(expected["var"], abs=5e-5), row
+        sync_api.expect(page.locator("#pairwise-plot img")).to_be_visible(timeout=30_000)
+        sync_api.expect(page.locator("#unstable-table")).to_contain_text("seed 62")
+        page.screenshot(path=str(tmp_path / "space.png"), full_page=True)
+
+        page.locator("#prediction-files input[type=file]").set_input_files([files[0], str(tmp_path / "seed-1.csv")])
+        sync_api.expect(page.locator("#status")).to_contain_text("seed-1.csv: not UTF-8 text", timeout=30_000)
+        page.locator("#compute").click()
+        sync_api.expect(page.get_by_text("Could not read the upload").first).to_be_visible(timeout=30_000)
+        browser.close()
