@@ -314,11 +314,13 @@ def _check_same_kind(arrays: list[np.ndarray], names: list[str]) -> None:
 
 
 # ------------------------------------------------------------------------------------------- counting kernels
-def agreeing_pair_fraction(values: np.ndarray) -> np.ndarray:
+def agreeing_pair_fraction(values: np.ndarray, n_correct: np.ndarray | None = None) -> np.ndarray:
     """Per column of an (S, U) label array, the fraction of the S(S-1)/2 seed pairs that agree.
 
     Counts labels per column (sum_k C(c_k, 2)) instead of looping over pairs: O(U * S) for small integer
-    labels, O(U * S log S) otherwise.
+    labels, O(U * S log S) otherwise. `n_correct` (optional) is, per column, how many seeds equal a reference
+    that is 0 or 1: when every label is 0 or 1, the seeds that are right agree with each other and so do the
+    others, so a column's agreement follows from that count alone and the array is not counted again.
 
     >>> agreeing_pair_fraction(np.array([[1, 0], [1, 1], [1, 0]]))
     array([1.        , 0.33333333])
@@ -327,11 +329,12 @@ def agreeing_pair_fraction(values: np.ndarray) -> np.ndarray:
     n_pairs = n_seeds * (n_seeds - 1) / 2
     if values.dtype.kind in "biu":
         values = values.view(np.uint8) if values.dtype == bool else values
-        all_bits = int(np.bitwise_or.reduce(values, axis=None))  # one pass: 0 <= all labels <= all_bits
+        all_bits = _label_bits(values)  # one pass: 0 <= every label <= all_bits
         if 0 <= all_bits < _SMALL_LABEL_RANGE:
             share = _pair_share(n_seeds)
-            if all_bits <= 1:  # binary: the seeds saying 1 and the others
-                return (share + share[::-1])[np.add.reduce(values, axis=0, dtype=np.int64)]
+            if all_bits <= 1:  # binary: the seeds saying 1 (or being right) agree, and so do the others
+                group = np.add.reduce(values, axis=0, dtype=np.int64) if n_correct is None else n_correct
+                return (share + share[::-1])[group]
             counts = [_count_true(values == k) for k in range(all_bits)]
             return sum(share[c] for c in counts) + share[n_seeds - sum(counts)]  # the last label: all the rest
     ordered = np.sort(values, axis=0)
@@ -354,6 +357,11 @@ def both_correct_pair_fraction(correct: np.ndarray) -> np.ndarray:
     total = np.add.reduce(correct, axis=0, dtype=np.float64)
     squares = np.add.reduce(correct.astype(np.float64) ** 2, axis=0)
     return (total * total - squares) / (n_seeds * (n_seeds - 1))
+
+
+def _label_bits(labels: np.ndarray) -> int:
+    """Bitwise OR of all integer labels: the labels lie in [0, result] when it is >= 0."""
+    return int(np.bitwise_or.reduce(labels.view(np.uint8) if labels.dtype == bool else labels, axis=None))
 
 
 def _pair_share(n_seeds: int) -> np.ndarray:
@@ -428,15 +436,18 @@ class _Units:
         offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
         return np.repeat(starts, lengths) + offsets
 
-    def agreement(self) -> np.ndarray:
-        """Per unit, the mean over seed pairs of pi(y^A, y^B)."""
+    def agreement(self, n_correct: np.ndarray | None = None) -> np.ndarray:
+        """Per unit, the mean over seed pairs of pi(y^A, y^B); n_correct: seeds equal to the reference, if known."""
         if self.pi == "tolerance":
             return _tolerance_pair_fraction(self.values, self.tolerance)
         if self.pi == "token_f1":
             n_seeds = self.values.shape[0]
             pairs = [(a, b) for a in range(n_seeds) for b in range(a + 1, n_seeds)]
             return np.mean([self.pair_agreement(a, b) for a, b in pairs], axis=0)
-        return agreeing_pair_fraction(self.values)
+        binary_references = (
+            n_correct is not None and self.references.dtype.kind in "biu" and 0 <= _label_bits(self.references) <= 1
+        )
+        return agreeing_pair_fraction(self.values, n_correct if binary_references else None)
 
     def pair_agreement(self, a: int, b: int) -> np.ndarray:
         """Per unit, pi(y^a, y^b) for one pair of seeds."""
@@ -653,10 +664,15 @@ def seed_consistency(
     names, rows = _as_seed_rows(predictions, seeds)
     units = _build_units(task, names, rows, references, tolerance, pi)
     zeta_name, zeta_fn = _resolve_zeta(zeta, task, pos_label)
-    agreement = units.per_example(units.agreement().astype(np.float64))
-    correct = None if units.references is None else units.correct()
-    both_correct = None if correct is None else units.per_example(both_correct_pair_fraction(correct))
     n_seeds = len(names)
+    correct = None if units.references is None else units.correct()
+    n_correct = _count_true(correct) if correct is not None and correct.dtype == bool else None
+    agreement = units.per_example(units.agreement(n_correct).astype(np.float64, copy=False))
+    if correct is None:
+        both_correct = None
+    else:
+        pairs_correct = both_correct_pair_fraction(correct) if n_correct is None else _pair_share(n_seeds)[n_correct]
+        both_correct = units.per_example(pairs_correct)
     report = {"con": None, "ccon": None, "var": None, "zeta_mean": None, "zeta": None}
     zeta_of = None if correct is None else functools.partial(_zeta_per_seed, units, zeta_name, zeta_fn, correct)
     report.update(_summaries(agreement, both_correct, zeta_of))
