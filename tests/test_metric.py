@@ -288,3 +288,15 @@ def test_bad_input_raises_a_clear_value_error(predictions, references, kwargs, m
     with pytest.raises(ValueError) as error:
         seed_consistency(predictions, references, **kwargs)
     assert message in str(error.value)
+
+
+@settings(max_examples=80, deadline=None)
+@given(seed_rows(label_strategy=st.integers(0, 1)), st.booleans())
+def test_binary_labels_shortcut_equals_brute_force(data, as_array):
+    rows, references = data  # all labels 0/1: agreement is derived from the count of correct seeds
+    report = seed_consistency(np.array(rows) if as_array else rows, references, per_example=True)
+    con, ccon = brute_force(rows, references)
+    assert (report["con"], report["ccon"]) == (pytest.approx(con), pytest.approx(ccon))
+    assert report["per_example"]["n_correct"] == [
+        sum(row[t] == references[t] for row in rows) for t in range(len(references))
+    ]
