@@ -42,8 +42,13 @@ def vader_words(n: int, min_abs_rating: float = 1.0) -> list[tuple[str, int]]:
     return words[:: max(1, len(words) // n)][:n]
 
 
-def save_tiny_bert(directory: Path, words: list[tuple[str, int]], token_classification: bool = False) -> Path:
-    """Save a random 2-layer BERT (hidden size 32) and a word-level tokenizer of ``words`` in ``directory``."""
+def save_tiny_bert(
+    directory: Path, words: list[tuple[str, int]], token_classification: bool = False, regression: bool = False
+) -> Path:
+    """Save a random 2-layer BERT (hidden size 32) and a word-level tokenizer of ``words`` in ``directory``.
+
+    Two labels (negative, positive), or one output with ``regression``.
+    """
     vocab = {token: index for index, token in enumerate(SPECIAL_TOKENS + sorted({word for word, _ in words}))}
     tokenizer = BertTokenizer(vocab=vocab)
     config = BertConfig(
@@ -53,9 +58,7 @@ def save_tiny_bert(directory: Path, words: list[tuple[str, int]], token_classifi
         num_attention_heads=2,
         intermediate_size=37,
         max_position_embeddings=64,
-        num_labels=2,
-        id2label={0: "negative", 1: "positive"},
-        label2id={"negative": 0, "positive": 1},
+        **({"num_labels": 1} if regression else {"id2label": {0: "negative", 1: "positive"}}),
     )
     model_class = BertForTokenClassification if token_classification else BertForSequenceClassification
     model_class(config).save_pretrained(directory)

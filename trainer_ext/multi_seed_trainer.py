@@ -100,7 +100,8 @@ class MultiSeedTrainer:
 
     Each seed writes ``output_dir/seed-<k>/`` (checkpoints, final model or adapter, metrics.json,
     predictions.jsonl on the eval_dataset, DONE). Rerunning the same script skips finished seeds and resumes
-    the unfinished one from its last checkpoint.
+    the unfinished one from its last checkpoint. With the "parallel" and "ray" backends every argument is
+    pickled (cloudpickle) into the workers: callbacks run there, so state they keep stays in the worker.
     """
 
     def __init__(
@@ -182,7 +183,7 @@ class MultiSeedTrainer:
         return self.run.seed_dir(seed)
 
     # ---- training ---------------------------------------------------------------------------------------
-    def train(self, resume_from_checkpoint: bool | None = None, **_: Any) -> MultiSeedTrainOutput:
+    def train(self, resume_from_checkpoint: bool | None = None) -> MultiSeedTrainOutput:
         """Train every seed not yet DONE (resuming from its last checkpoint unless ``resume_from_checkpoint``
         is False); then evaluate on eval_dataset. Also saved as ``output_dir/train_results.json``."""
         if isinstance(resume_from_checkpoint, (str, Path)):
