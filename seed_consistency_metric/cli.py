@@ -1,0 +1,155 @@
+"""The ``seed-consistency`` command line: ``run`` (train S seeds), ``report`` (paper tables/figures),
+``compute`` (a report JSON from prediction files or a run directory).
+
+Imports are lazy: ``report`` and ``compute`` work without torch, and ``--help`` is instant.
+
+Example (shell)::
+
+    seed-consistency run                                  # the embedded CPU demo, 5 seeds, a few minutes
+    seed-consistency run --help                           # every model / data / TrainingArguments flag
+    seed-consistency report runs/ -o paper_report         # Table 1 (md + csv), Figures 2 and 3 (png)
+    seed-consistency compute seed-42.jsonl seed-52.jsonl --zeta mcc -o report.json
+
+Errors end the command with one line naming the problem (set SEED_CONSISTENCY_DEBUG=1 for a traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+PROG = "seed-consistency"
+DEBUG_ENV = "SEED_CONSISTENCY_DEBUG"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=PROG, description="Measure how much random seeds change a model.")
+    commands = parser.add_subparsers(dest="command", metavar="{run,report,compute}", required=True)
+    commands.add_parser(
+        "run", add_help=False,
+        help="fine-tune with several seeds (no arguments: the CPU demo; `run --help` lists every flag)",
+    )  # fmt: skip
+
+    report = commands.add_parser("report", help="Table 1 (markdown/CSV) and Figures 2-3 (PNG) from run dirs")
+    report.add_argument("run_dirs", nargs="+", type=Path, help="finished run directories, or folders holding them")
+    report.add_argument("-o", "--output_dir", type=Path, default=Path("seed-consistency-report"),
+                        help="where table1.md, table1.csv and the PNGs go (default: %(default)s)")  # fmt: skip
+    report.add_argument("--format", choices=("markdown", "csv"), default="markdown", help="table printed")
+    report.add_argument("--digits", type=int, default=2, help="decimals of the percentages in markdown")
+    report.add_argument("--no-plots", dest="plots", action="store_false", help="write only the tables")
+
+    compute = commands.add_parser(
+        "compute", help="the metric's report as JSON, from >= 2 prediction files or one run directory"
+    )
+    compute.add_argument(
+        "inputs", nargs="+", type=Path,
+        help="one run directory, or one predictions JSONL per seed ({'id', 'prediction', 'label'} rows; the "
+        "seed is taken from 'seed-<k>' in the file or folder name)",
+    )  # fmt: skip
+    compute.add_argument("--task", default="classification",
+                         choices=("classification", "regression", "token_classification", "generation"))  # fmt: skip
+    compute.add_argument("--zeta", default=None, help="accuracy (default; a run dir's own zeta), mcc, f1, ...")
+    compute.add_argument("--tolerance", type=float, default=0.0, help="regression: |a-b| <= tolerance agrees")
+    compute.add_argument("--pi", default="exact_match", choices=("exact_match", "token_f1"), help="generation")
+    compute.add_argument("--pos_label", default="1", help="positive label of zeta=f1")
+    compute.add_argument("--pairwise", action="store_true", help="add the S x S CON/CCON matrices")
+    compute.add_argument("--per_example", action="store_true", help="add per-example agreement")
+    compute.add_argument("--kappa", action="store_true", help="add Fleiss' kappa")
+    compute.add_argument("--n_bootstrap", type=int, default=0, help="bootstrap resamples for confidence intervals")
+    compute.add_argument("--confidence_level", type=float, default=0.95)
+    compute.add_argument("--random_state", type=int, default=0)
+    compute.add_argument("-o", "--output", type=Path, help="write the JSON here instead of printing it")
+    return parser
+
+
+def _seed_of(path: Path) -> int | str:
+    for name in (path.stem, path.parent.name):
+        match = re.search(r"seed[-_]?(-?\d+)", name)
+        if match:
+            return int(match.group(1))
+    return path.stem
+
+
+def _seed_predictions(inputs: Sequence[Path]):
+    """SeedPredictions and the zeta a run dir recorded (or None) from ``compute``'s inputs."""
+    from .paper_report.runs import RUN_CONFIG_FILE
+    from .predictions_io import align_by_id, read_json, read_run_dir, read_seed_predictions
+
+    if len(inputs) == 1:
+        run_dir = inputs[0]
+        if not run_dir.is_dir():
+            raise ValueError(f"{run_dir}: give one run directory or at least 2 prediction files (one per seed)")
+        config = read_json(run_dir / RUN_CONFIG_FILE) if (run_dir / RUN_CONFIG_FILE).is_file() else {}
+        return read_run_dir(run_dir), config.get("zeta")
+    rows = {}
+    for path in inputs:
+        if not path.is_file():
+            raise ValueError(f"{path}: no such file")
+        seed = _seed_of(path)
+        if seed in rows:
+            raise ValueError(f"{path}: seed {seed!r} given twice; name files or folders seed-<k> per seed")
+        rows[seed] = read_seed_predictions(path)
+    return align_by_id(rows), None
+
+
+def compute_command(args: argparse.Namespace) -> int:
+    from .predictions_io import write_json_atomic
+
+    predictions, run_zeta = _seed_predictions(args.inputs)
+    pos_label = int(args.pos_label) if args.pos_label.lstrip("-").isdigit() else args.pos_label
+    report = predictions.report(
+        task=args.task, zeta=args.zeta or run_zeta or "accuracy", tolerance=args.tolerance, pi=args.pi,
+        pos_label=pos_label, pairwise=args.pairwise, per_example=args.per_example, kappa=args.kappa,
+        n_bootstrap=args.n_bootstrap, confidence_level=args.confidence_level, random_state=args.random_state,
+    )  # fmt: skip
+    if args.output:
+        write_json_atomic(args.output, report)
+        ccon = "n/a" if report["ccon"] is None else f"{report['ccon']:.4f}"
+        print(f"wrote {args.output}: CON {report['con']:.4f}, CCON {ccon} over {report['n_seeds']} seeds")
+    else:
+        print(json.dumps(report, indent=2))
+    return 0
+
+
+def report_command(args: argparse.Namespace) -> int:
+    from .paper_report import render_report
+    from .paper_report.tables import to_csv
+
+    rendered = render_report(args.run_dirs, args.output_dir, plots=args.plots, digits=args.digits)
+    print(rendered.markdown if args.format == "markdown" else to_csv(rendered.rows), end="\n")
+    for note in rendered.notes:
+        print(f"note: {note}", file=sys.stderr)
+    for path in rendered.files:
+        print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+def run_command(argv: Sequence[str]) -> int:
+    from trainer_ext.experiment.run import main as run_main
+
+    return run_main(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Console entry point; returns the exit status (errors raise SystemExit with a one-line message)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = argv[0] if argv else None
+    try:
+        if command == "run":
+            return run_command(argv[1:])
+        args = build_parser().parse_args(argv)
+        return {"report": report_command, "compute": compute_command}[args.command](args)
+    except (ValueError, OSError) as error:
+        if os.environ.get(DEBUG_ENV):
+            raise
+        message = " ".join(str(error).split()) or type(error).__name__
+        raise SystemExit(f"{PROG} {command}: error: {message}") from None
+
+
+if __name__ == "__main__":
+    sys.exit(main())
