@@ -245,7 +245,8 @@ _ID_NAMES = ("id", "idx", "index", "example_id", "guid", "uid")
 _REFERENCE_NAMES = ("label", "labels", "reference", "references", "label_ids", "gold", "target", "y_true")
 _PREDICTION_NAMES = ("prediction", "predictions", "pred", "preds", "predicted_label", "y_pred", "output")
 _SEED_NAMES = ("seed", "random_seed")
-_SEED_IN_TEXT = re.compile(r"seed[\s_\-=:]*([A-Za-z0-9]+)", re.IGNORECASE)
+_SEED_NAMED = re.compile(r"^seed[\s_\-=:]*([A-Za-z0-9]+)$", re.IGNORECASE)  # seed-42, seed_a
+_SEED_NUMBER_IN_TEXT = re.compile(r"seed[\s_\-=:]*(\d+)", re.IGNORECASE)  # preds_seed42_dev
 _PREDICTION_WITH_NUMBER = re.compile(r"^pred(?:iction)?s?[\s_\-=:]*(\d+)$", re.IGNORECASE)
 _INT_TEXT = re.compile(r"^[+-]?\d+$")
 _MISSING_TEXT = {"", "nan", "NaN", "NA", "N/A", "null", "None"}
@@ -462,19 +463,19 @@ def _find_column(table: _Table, wanted: str | None, candidates: Sequence[str], w
 
 
 def _seed_from_text(text: str) -> Any | None:
-    match = _SEED_IN_TEXT.search(text) or _PREDICTION_WITH_NUMBER.match(text)
+    match = _SEED_NAMED.match(text) or _SEED_NUMBER_IN_TEXT.search(text) or _PREDICTION_WITH_NUMBER.match(text)
     if match is None:
         return int(text) if _INT_TEXT.match(text) else None
     return int(match.group(1)) if _INT_TEXT.match(match.group(1)) else match.group(1)
 
 
-def _seed_from_path(path: Path) -> Any:
-    """seed-42/predictions.jsonl -> 42, preds_seed52.csv -> 52, otherwise the file's stem."""
-    for text in (path.stem, path.parent.name):
+def _seed_named_in(texts: Sequence[str], fallback: str) -> Any:
+    """The first seed named in `texts` (seed-42 -> 42, preds_seed52 -> 52, 62 -> 62), else `fallback`."""
+    for text in texts:
         seed = _seed_from_text(text)
         if seed is not None:
             return seed
-    return path.stem
+    return fallback
 
 
 def _check_present(values: list, table: _Table, column: str, rows: list[int], seed: Any, what: str) -> None:
@@ -542,7 +543,11 @@ def _seed_columns(
             _check_present(found[-1].predictions, table, pred_cols[0], rows, seed, "prediction")
     else:
         for column in pred_cols:
-            seed = _seed_from_text(column) if len(pred_cols) > 1 else _seed_from_path(path)
+            if len(pred_cols) > 1:
+                seed = _seed_named_in([column], column)
+            else:  # the file name first (seed-42.csv, seed-42/predictions.jsonl), then the column (seed_42)
+                folder = path.parent.name if _SEED_DIR.match(path.parent.name) else ""
+                seed = _seed_named_in([path.stem, folder, column], path.stem)
             source = f"{table.name} column {column!r}" if len(pred_cols) > 1 else table.name
             found.append(_SeedColumn(seed, source, table.columns[column], all_rows, ids, refs))
             _check_present(table.columns[column], table, column, all_rows, seed, "prediction")
@@ -659,7 +664,7 @@ def _read_references(
 
 
 def _display_name(path: Path) -> str:
-    return f"{path.parent.name}/{path.name}" if _seed_from_text(path.parent.name) is not None else path.name
+    return f"{path.parent.name}/{path.name}" if _SEED_DIR.match(path.parent.name) else path.name
 
 
 def _unpack_zip(path: Path, into: Path, max_total_bytes: int) -> list[Path]:

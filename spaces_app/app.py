@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import html
 import json
+import shutil
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,9 @@ ZETA_CHOICES = {
 }
 MAX_BOOTSTRAP = 2000
 BOOTSTRAP_BUDGET = 10**9  # resamples x seeds x examples; keeps a report on a CPU Space under ~10 s
+REPORTS_DIR = Path(tempfile.gettempdir()) / "seed-consistency-reports"
+REPORT_TTL_S = 3600  # downloads (and Gradio's copies of uploads) are kept for an hour
+DOWNLOAD_NAMES = ("seed_consistency_report.json", "seed_consistency_report.csv", "seed_consistency_examples.csv")
 CONCURRENCY_LIMIT = 2  # reports computed at once; further requests wait in the queue
 QUEUE_SIZE = 200
 
@@ -115,6 +120,20 @@ def inspect_upload(files, reference_file, id_column, prediction_columns, referen
     return f"**Found {len(loaded.seeds)} seeds** ({', '.join(map(str, loaded.seeds))}):\n{lines}"
 
 
+def _write_downloads(report: dict, examples) -> list[str]:
+    """report.json, report.csv and examples.csv in a fresh folder; folders older than REPORT_TTL_S are removed."""
+    REPORTS_DIR.mkdir(parents=True, exist_ok=True)
+    for old in REPORTS_DIR.iterdir():
+        if time.time() - old.stat().st_mtime > REPORT_TTL_S:
+            shutil.rmtree(old, ignore_errors=True)
+    folder = Path(tempfile.mkdtemp(dir=REPORTS_DIR))
+    paths = [folder / name for name in DOWNLOAD_NAMES]
+    paths[0].write_text(json.dumps(report, indent=2, default=str), encoding="utf-8")
+    paths[1].write_text(report_csv(report), encoding="utf-8")
+    examples.to_csv(paths[2], index=False)
+    return [str(p) for p in paths]
+
+
 def compute_report(
     files,
     reference_file,
@@ -134,6 +153,7 @@ def compute_report(
     if task not in TASKS:
         raise gr.Error(f"Unknown task {_escape(str(task))!r}; choose one of {', '.join(TASKS)}.")
     cells = len(loaded.predictions) * len(loaded.predictions[0])
+    requested_bootstrap = n_bootstrap
     n_bootstrap = int(min(max(n_bootstrap or 0, 0), MAX_BOOTSTRAP, BOOTSTRAP_BUDGET // cells))
     try:
         report = seed_consistency(
@@ -156,14 +176,10 @@ def compute_report(
             print_exception=False,
         ) from None
     examples = per_example_frame(report, loaded.predictions, loaded.references, loaded.ids)
-    out_dir = Path(tempfile.mkdtemp(prefix="seed-consistency-report-"))
-    json_path = out_dir / "seed_consistency_report.json"
-    json_path.write_text(json.dumps({**report, "ids": loaded.ids, "notes": notes}, indent=2, default=str))
-    csv_path = out_dir / "seed_consistency_report.csv"
-    csv_path.write_text(report_csv(report))
-    examples_path = out_dir / "seed_consistency_examples.csv"
-    examples.to_csv(examples_path, index=False)
+    downloads = _write_downloads({**report, "ids": loaded.ids, "notes": notes}, examples)
     ci_note = f"; 95% bootstrap CIs from {n_bootstrap} resamples" if n_bootstrap else ""
+    if n_bootstrap < min(int(requested_bootstrap or 0), MAX_BOOTSTRAP):
+        ci_note += f" (fewer than asked, to keep the report under ~10 s for {cells:,} predictions)"
     status = (
         f"**{report['n_seeds']} seeds x {report['n_examples']} examples** ({report['n_pairs']} seed pairs{ci_note})\n"
         + "\n".join(f"- {_escape(n)}" for n in notes)
@@ -176,7 +192,7 @@ def compute_report(
         seed_metric_figure(report),
         unstable_examples(examples, top_k),
         report,
-        [str(json_path), str(csv_path), str(examples_path)],
+        downloads,
     )
 
 
@@ -186,7 +202,7 @@ def zeta_dropdown(task: str) -> gr.Dropdown:
 
 def build_demo() -> gr.Blocks:
     """The Space's page; its report is also the named API endpoint /report (see the module docstring)."""
-    with gr.Blocks(title="Seed consistency") as demo:
+    with gr.Blocks(title="Seed consistency", delete_cache=(REPORT_TTL_S, REPORT_TTL_S)) as demo:
         gr.Markdown(INTRO)
         with gr.Row():
             with gr.Column(scale=3):

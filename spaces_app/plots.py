@@ -18,12 +18,16 @@ from matplotlib.figure import Figure  # noqa: E402
 from spaces_app.report_view import mean_with_other_seeds  # noqa: E402
 
 ANNOTATE_UP_TO = 16  # seeds; larger matrices are shown without numbers in the cells
+LABEL_UP_TO = 40  # seeds; beyond, only every k-th seed is named on the axes
+MAX_SIDE_INCHES = 9.0
 
 
 def _heatmap(ax, values: np.ndarray, rows: list[str], columns: list[str], colours: np.ndarray, title: str):
     image = ax.imshow(colours, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
-    ax.set_xticks(range(len(columns)), columns, rotation=45 if len(columns) > 6 else 0, ha="right")
-    ax.set_yticks(range(len(rows)), rows)
+    for set_ticks, names in ((ax.set_xticks, columns), (ax.set_yticks, rows)):
+        step = -(-len(names) // LABEL_UP_TO)
+        set_ticks(range(0, len(names), step), names[::step])
+    ax.tick_params(axis="x", labelrotation=45 if len(columns) > 6 else 0)
     ax.set_title(title, fontsize=10)
     if max(values.shape) <= ANNOTATE_UP_TO:
         for (a, b), value in np.ndenumerate(values):
@@ -39,7 +43,7 @@ def pairwise_figure(report: dict) -> Figure:
     panels = [("con_matrix", "CON (agreement between two seeds)")]
     if report.get("ccon_matrix") is not None:
         panels.append(("ccon_matrix", "CCON (both seeds correct)"))
-    side = 2.2 + 0.45 * len(seeds)
+    side = min(2.2 + 0.45 * len(seeds), MAX_SIDE_INCHES)
     figure = Figure(figsize=(side * len(panels) + 1.2, side), layout="constrained")
     axes = figure.subplots(1, len(panels), squeeze=False)[0]
     for ax, (key, title) in zip(axes, panels, strict=True):
@@ -68,7 +72,8 @@ def seed_metric_figure(report: dict) -> Figure:
     matrix = np.asarray(values, dtype=float).T
     low, high = np.nanmin(matrix, axis=0), np.nanmax(matrix, axis=0)
     colours = np.where(high > low, (matrix - low) / np.where(high > low, high - low, 1.0), 0.5)
-    figure = Figure(figsize=(1.6 * len(columns) + 2.4, 1.0 + 0.4 * len(seeds)), layout="constrained")
+    height = min(1.0 + 0.4 * len(seeds), 2 * MAX_SIDE_INCHES)
+    figure = Figure(figsize=(1.6 * len(columns) + 2.4, height), layout="constrained")
     ax = figure.subplots()
     _heatmap(ax, matrix, seeds, columns, colours, "Each seed: ζ and mean CON / CCON with the other seeds")
     ax.set_ylabel("seed")

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 DIGITS = 4
+SEED_COLUMNS_UP_TO = 12
 
 
 def _number(value: float | None) -> str:
@@ -97,10 +98,17 @@ def per_example_frame(report: dict, predictions: Sequence[Sequence], references,
 
 
 def unstable_examples(examples: pd.DataFrame, top_k: int) -> pd.DataFrame:
-    """The `top_k` examples on which the seeds agree least (ties: fewest seeds correct first)."""
+    """The `top_k` examples on which the seeds agree least (ties: fewest seeds correct first).
+
+    With more than SEED_COLUMNS_UP_TO seeds, their predictions are shown in one column, in seed order.
+    """
     keys = ["agreement", "n_correct"] if (examples["n_correct"] != "").all() else ["agreement"]
-    shown = examples.sort_values(keys, kind="stable").head(int(top_k)).copy()
+    shown = examples.sort_values(keys, kind="stable").head(max(int(top_k), 0)).copy()
     shown["agreement"] = shown["agreement"].map(_number)
+    seed_columns = [c for c in shown.columns if c.startswith("seed ")]
+    if len(seed_columns) > SEED_COLUMNS_UP_TO:
+        joined = shown[seed_columns].apply(" | ".join, axis=1)
+        shown = shown.drop(columns=seed_columns).assign(**{"predictions (seed order)": joined})
     return shown
 
 

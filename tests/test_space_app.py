@@ -209,6 +209,42 @@ def test_regression_with_tolerance_and_mae(client, tmp_path):
     assert "ci" not in report and "[" not in out["summary"]["data"][0][6]
 
 
+def test_token_classification_and_generation_from_jsonl(client, tmp_path):
+    rng = np.random.default_rng(6)
+    tags = np.array(["O", "B-PER", "I-PER", "B-LOC"])
+    lengths = rng.integers(1, 8, 40)
+    references = [rng.choice(tags, n) for n in lengths]
+    predictions = [[np.where(rng.random(n) < 0.8, ref, rng.choice(tags, n)) for ref, n in zip(references, lengths)]
+                   for _ in range(3)]  # fmt: skip
+    for seed, rows in zip((1, 2, 3), predictions, strict=True):
+        with open(tmp_path / f"seed-{seed}.jsonl", "w") as handle:
+            for k, (row, ref) in enumerate(zip(rows, references, strict=True)):
+                handle.write(json.dumps({"id": k, "prediction": row.tolist(), "label": ref.tolist()}) + "\n")
+    out = _report(client, [tmp_path / f"seed-{s}.jsonl" for s in (1, 2, 3)], task="token_classification")
+    pairs = list(itertools.combinations(range(3), 2))
+    con = np.mean([np.mean([np.mean(p[a][t] == p[b][t]) for t in range(40)]) for p in [predictions] for a, b in pairs])
+    ccon = np.mean(
+        [np.mean([np.mean((predictions[a][t] == r) & (predictions[b][t] == r)) for t, r in enumerate(references)])
+         for a, b in pairs]
+    )  # fmt: skip
+    flat_refs = np.concatenate(references)
+    zetas = [accuracy_score(flat_refs, np.concatenate(rows)) for rows in predictions]
+    report = out["report"]
+    assert report["con"] == pytest.approx(con) and report["ccon"] == pytest.approx(ccon)
+    assert report["zeta"] == pytest.approx(zetas) and report["var"] == pytest.approx(np.std(zetas))
+
+    answers = np.array(["paris", "london", "rome", "berlin"])
+    truth = rng.choice(answers, 30)
+    outputs = np.where(rng.random((2, 30)) < 0.6, truth, rng.choice(answers, (2, 30)))
+    for seed, row in zip((5, 6), outputs, strict=True):
+        pd.DataFrame({"output": row, "answer": truth}).to_json(tmp_path / f"gen-seed-{seed}.jsonl", orient="records",
+                                                               lines=True)  # fmt: skip
+    files = [tmp_path / f"gen-seed-{s}.jsonl" for s in (5, 6)]
+    out = _report(client, files, task="generation", zeta="exact_match", columns=("", "", "answer"))
+    assert out["report"]["con"] == pytest.approx(np.mean(outputs[0] == outputs[1]))
+    assert out["report"]["zeta"] == pytest.approx([np.mean(row == truth) for row in outputs])
+
+
 def test_inspect_endpoint_reports_what_was_found(client, tmp_path):
     predictions, references = _data(2, 10)
     wide = pd.DataFrame({"seed_42": predictions[0], "seed_52": predictions[1], "label": references})

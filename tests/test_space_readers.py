@@ -265,3 +265,15 @@ def test_reference_file_problems(tmp_path, truth):
     no_ids = [_write_per_seed(_shuffled_frame(truth, s, ("prediction",)), tmp_path / f"n-seed-{s}.csv") for s in SEEDS]
     assert "refs.json has 5 references but the predictions have 40 rows" in _error(no_ids, tmp_path / "refs.json")
     assert "seed-42.csv: no id column 'nope'" in _error(paths, id_column="nope")
+
+
+def test_seed_names_from_columns_when_file_names_carry_none(tmp_path, truth):
+    for name, seed in (("first.csv", 42), ("second.csv", 52)):
+        pd.DataFrame({f"seed_{seed}": truth["predictions"][seed]}).to_csv(tmp_path / name, index=False)
+    loaded = load_uploaded_predictions([tmp_path / "first.csv", tmp_path / "second.csv"])
+    assert loaded.seeds == [42, 52]
+
+    wide = pd.DataFrame({"a": truth["predictions"][42], "b": truth["predictions"][52], "c": 0})
+    wide.to_csv(tmp_path / "wide.csv", index=False)
+    loaded = load_uploaded_predictions(tmp_path / "wide.csv", prediction_columns=["a", "b"])
+    assert loaded.seeds == ["a", "b"] and loaded.predictions == [truth["predictions"][42], truth["predictions"][52]]
