@@ -31,7 +31,17 @@ from seed_consistency_metric.predictions_io import (
     load_uploaded_predictions,
 )
 from spaces_app.plots import pairwise_figure, seed_metric_figure
-from spaces_app.report_view import per_example_frame, per_seed_table, report_csv, summary_table, unstable_examples
+from spaces_app.report_view import (
+    EXAMPLE_COLUMNS,
+    PER_SEED_COLUMNS,
+    SUMMARY_COLUMNS,
+    empty_table,
+    per_example_frame,
+    per_seed_table,
+    report_csv,
+    summary_table,
+    unstable_examples,
+)
 
 ZETA_CHOICES = {
     "classification": ["accuracy", "mcc", "f1", "macro_f1"],
@@ -236,22 +246,30 @@ def build_demo() -> gr.Blocks:
                 n_bootstrap = gr.Slider(0, MAX_BOOTSTRAP, value=1000, step=100, label="Bootstrap resamples (CIs)")
                 top_k = gr.Slider(5, 200, value=20, step=5, label="Unstable examples to show")
                 run = gr.Button("Compute report", variant="primary", elem_id="compute")
-        status = gr.Markdown(elem_id="status")
+        status = gr.Markdown(label="Status", show_label=False, elem_id="status")
         summary = gr.Dataframe(
+            value=empty_table(SUMMARY_COLUMNS),
             label="Summary (95% CI in brackets)",
             elem_id="summary-table",
             interactive=False,
             wrap=True,
             column_widths=["13%", "7%", "8%", "8%", "16%", "16%", "16%", "16%"],
         )
-        per_seed = gr.Dataframe(label="Per seed", elem_id="per-seed-table", interactive=False)
+        per_seed = gr.Dataframe(
+            value=empty_table(PER_SEED_COLUMNS), label="Per seed", elem_id="per-seed-table", interactive=False
+        )
         with gr.Row():
             pairwise_plot = gr.Plot(elem_id="pairwise-plot", format="png", show_label=False)
             seed_metric_plot = gr.Plot(elem_id="seed-metric-plot", format="png", show_label=False)
-        unstable = gr.Dataframe(label="Most unstable examples", elem_id="unstable-table", interactive=False)
+        unstable = gr.Dataframe(
+            value=empty_table(EXAMPLE_COLUMNS),
+            label="Most unstable examples",
+            elem_id="unstable-table",
+            interactive=False,
+        )
         downloads = gr.File(label="Download the report (JSON, CSV, per-example CSV)", file_count="multiple")
         with gr.Accordion("Full report (JSON)", open=False):
-            report_json = gr.JSON()
+            report_json = gr.JSON(label="Report")
 
         upload_inputs = [files, reference_file, id_column, prediction_columns, reference_column]
         task.change(zeta_dropdown, task, zeta, api_visibility="private")
@@ -262,6 +280,7 @@ def build_demo() -> gr.Blocks:
             [status, summary, per_seed, pairwise_plot, seed_metric_plot, unstable, report_json, downloads],
             api_name="report",
             concurrency_limit=CONCURRENCY_LIMIT,
+            show_progress_on=[summary],
         )
     demo.queue(max_size=QUEUE_SIZE)
     return demo

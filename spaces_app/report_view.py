@@ -36,20 +36,19 @@ def _with_ci(report: dict, key: str) -> str:
 
 def summary_table(report: dict) -> pd.DataFrame:
     """One row in the paper's layout: zeta (mean over seeds), VAR, CON, CCON, each with its CI if computed."""
-    return pd.DataFrame(
-        [
-            {
-                "Task": report["task"],
-                "Seeds": report["n_seeds"],
-                "Examples": report["n_examples"],
-                "ζ": report["zeta_name"],
-                "ζ (mean)": _with_ci(report, "zeta_mean"),
-                "VAR": _with_ci(report, "var"),
-                "CON": _with_ci(report, "con"),
-                "CCON": _with_ci(report, "ccon"),
-            }
-        ]
-    )
+    values = [report["task"], report["n_seeds"], report["n_examples"], report["zeta_name"]]
+    values += [_with_ci(report, key) for key in ("zeta_mean", "var", "con", "ccon")]
+    return pd.DataFrame([values], columns=list(SUMMARY_COLUMNS))
+
+
+SUMMARY_COLUMNS = ("Task", "Seeds", "Examples", "ζ", "ζ (mean)", "VAR", "CON", "CCON")
+PER_SEED_COLUMNS = ("Seed", "ζ", "CON with other seeds", "CCON with other seeds")
+EXAMPLE_COLUMNS = ("id", "reference", "majority", "agreement", "n_correct")
+
+
+def empty_table(columns: Sequence[str]) -> pd.DataFrame:
+    """A table with `columns` and no rows, shown before the first report."""
+    return pd.DataFrame(columns=list(columns))
 
 
 def mean_with_other_seeds(matrix: Sequence[Sequence[float]] | None) -> list[float | None]:
@@ -66,14 +65,9 @@ def per_seed_table(report: dict) -> pd.DataFrame:
     zeta = report["zeta"] or [None] * len(seeds)
     con = mean_with_other_seeds(report.get("con_matrix")) or [None] * len(seeds)
     ccon = mean_with_other_seeds(report.get("ccon_matrix")) or [None] * len(seeds)
-    return pd.DataFrame(
-        {
-            "Seed": [str(s) for s in seeds],
-            f"ζ ({report['zeta_name']})": [_number(v) for v in zeta],
-            "CON with other seeds": [_number(v) for v in con],
-            "CCON with other seeds": [_number(v) for v in ccon],
-        }
-    )
+    columns = [[str(s) for s in seeds], *([_number(v) for v in values] for values in (zeta, con, ccon))]
+    frame = pd.DataFrame(dict(zip(PER_SEED_COLUMNS, columns, strict=True)))
+    return frame.rename(columns={"ζ": f"ζ ({report['zeta_name']})"})
 
 
 def _cell(value) -> str:
@@ -83,15 +77,14 @@ def _cell(value) -> str:
 def per_example_frame(report: dict, predictions: Sequence[Sequence], references, ids) -> pd.DataFrame:
     """Every example with its agreement across seeds, how many seeds got it right, and each seed's prediction."""
     per_example = report["per_example"]
-    frame = pd.DataFrame(
-        {
-            "id": [_cell(i) for i in ids] if ids is not None else [str(k + 1) for k in range(report["n_examples"])],
-            "reference": [_cell(r) for r in references] if references is not None else "",
-            "majority": [_cell(m) for m in per_example["majority"]],
-            "agreement": per_example["agreement"],
-            "n_correct": per_example["n_correct"] if per_example["n_correct"] is not None else "",
-        }
-    )
+    columns = [
+        [_cell(i) for i in ids] if ids is not None else [str(k + 1) for k in range(report["n_examples"])],
+        [_cell(r) for r in references] if references is not None else "",
+        [_cell(m) for m in per_example["majority"]],
+        per_example["agreement"],
+        per_example["n_correct"] if per_example["n_correct"] is not None else "",
+    ]
+    frame = pd.DataFrame(dict(zip(EXAMPLE_COLUMNS, columns, strict=True)))
     for seed, row in zip(report["seeds"], predictions, strict=True):
         frame[f"seed {seed}"] = [_cell(v) for v in row]
     return frame

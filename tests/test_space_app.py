@@ -3,6 +3,7 @@
 Numbers are checked against brute force over seed pairs and scikit-learn, never against the metric itself.
 """
 
+import ast
 import itertools
 import json
 import re
@@ -19,6 +20,7 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from sklearn.metrics import accuracy_score, matthews_corrcoef, mean_absolute_error
 
+from seed_consistency_metric import seed_consistency
 from seed_consistency_metric.predictions_io import seed_dir_name, write_seed_predictions
 from spaces_app import app
 
@@ -254,6 +256,22 @@ def test_inspect_endpoint_reports_what_was_found(client, tmp_path):
     assert "predictions from 'seed_42', 'seed_52'" in found and "references from 'label'" in found
 
 
+@pytest.mark.parametrize("task", sorted(app.ZETA_CHOICES))
+def test_zeta_choices_are_exactly_what_the_metric_accepts(task):
+    data = {
+        "classification": ([[0, 1, 1], [1, 1, 0]], [0, 1, 1]),
+        "regression": ([[0.5, 1.0, 2.0], [0.7, 1.1, 1.5]], [0.6, 1.0, 2.0]),
+        "token_classification": ([[["O", "B"], ["O"]], [["O", "O"], ["B"]]], [["O", "B"], ["B"]]),
+        "generation": ([["a cat", "dog"], ["a cat", "cow"]], ["cat", "dog"]),
+    }[task]
+    for zeta in app.ZETA_CHOICES[task]:
+        assert seed_consistency(*data, task=task, zeta=zeta)["zeta_name"] == zeta
+    with pytest.raises(ValueError, match="choose one of") as caught:
+        seed_consistency(*data, task=task, zeta="no-such-metric")
+    accepted = re.search(r"choose one of (\[.*?\])", str(caught.value)).group(1)
+    assert sorted(app.ZETA_CHOICES[task]) == ast.literal_eval(accepted)
+
+
 def _write(path: Path, content: bytes | str) -> Path:
     path.write_bytes(content.encode() if isinstance(content, str) else content)
     return path
@@ -325,7 +343,8 @@ def test_twenty_concurrent_clients_all_get_their_own_correct_report(server, tmp_
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium (/usr/bin/chromium) is not installed")
 def test_browser_upload_compute_and_rendered_table(server, tmp_path):
-    sync_api = pytest.importorskip("playwright.sync_api")
+    from playwright import sync_api  # a dev dependency; only chromium may be missing
+
     predictions, references = _data(3, 50, seed=9)
     files = []
     for seed, row in zip((42, 52, 62), predictions, strict=True):
@@ -355,5 +374,7 @@ def test_browser_upload_compute_and_rendered_table(server, tmp_path):
         page.locator("#prediction-files input[type=file]").set_input_files([files[0], str(tmp_path / "seed-1.csv")])
         sync_api.expect(page.locator("#status")).to_contain_text("seed-1.csv: not UTF-8 text", timeout=30_000)
         page.locator("#compute").click()
-        sync_api.expect(page.get_by_text("Could not read the upload").first).to_be_visible(timeout=30_000)
+        toast = page.locator("[data-testid=toast-body]")  # the error pop-up of the failed click
+        sync_api.expect(toast).to_contain_text("seed-1.csv: not UTF-8 text (byte 0xff at offset 11)", timeout=30_000)
+        assert page.evaluate("() => fetch('/config').then(r => r.ok)")  # the server keeps serving
         browser.close()
