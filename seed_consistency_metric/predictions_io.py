@@ -479,9 +479,11 @@ def _seed_named_in(texts: Sequence[str], fallback: str) -> Any:
 
 
 def _check_present(values: list, table: _Table, column: str, rows: list[int], seed: Any, what: str) -> None:
+    """ValueError at the first empty cell (None / NaN); `seed` is None for columns shared by all seeds."""
     for value, row in zip(values, rows, strict=True):
         if value is None:
-            raise ValueError(f"{table.name} row {row} (seed {seed}): missing {what} in column {column!r}")
+            of_seed = "" if seed is None else f" (seed {seed})"
+            raise ValueError(f"{table.name} row {row}{of_seed}: missing {what} in column {column!r}")
 
 
 def _seed_columns(
@@ -516,9 +518,9 @@ def _seed_columns(
     ids = table.columns[id_col] if id_col else None
     refs = table.columns[ref_col] if ref_col else None
     if ids is not None:
-        _check_present(ids, table, id_col, all_rows, "-", "id")
+        _check_present(ids, table, id_col, all_rows, None, "id")
     if refs is not None:
-        _check_present(refs, table, ref_col, all_rows, "-", "reference")
+        _check_present(refs, table, ref_col, all_rows, None, "reference")
     found = []
     if seed_col is not None:  # long format: one row per (seed, example)
         if len(pred_cols) != 1:
@@ -563,9 +565,8 @@ def _check_unique_ids(column: _SeedColumn) -> None:
     for value, row in zip(column.ids, column.rows, strict=True):
         key = _id_key(value)
         if key in first_row:
-            raise ValueError(
-                f"{column.source} row {row} (seed {column.seed}): duplicate id {value!r} (also row {first_row[key]})"
-            )
+            of_seed = "" if column.seed is None else f" (seed {column.seed})"
+            raise ValueError(f"{column.source} row {row}{of_seed}: duplicate id {value!r} (also row {first_row[key]})")
         first_row[key] = row
 
 
@@ -641,9 +642,9 @@ def _read_references(
         )
     rows = list(range(1, table.n_rows + 1))
     values = table.columns[ref_col]
-    _check_present(values, table, ref_col, rows, "-", "reference")
+    _check_present(values, table, ref_col, rows, None, "reference")
     if id_col is not None and loaded.ids is not None:
-        column = _SeedColumn("-", table.name, values, rows, table.columns[id_col])
+        column = _SeedColumn(None, table.name, values, rows, table.columns[id_col])
         _check_unique_ids(column)
         position = {_id_key(i): k for k, i in enumerate(column.ids)}
         missing = [i for i in loaded.ids if _id_key(i) not in position]

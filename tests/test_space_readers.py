@@ -277,3 +277,13 @@ def test_seed_names_from_columns_when_file_names_carry_none(tmp_path, truth):
     wide.to_csv(tmp_path / "wide.csv", index=False)
     loaded = load_uploaded_predictions(tmp_path / "wide.csv", prediction_columns=["a", "b"])
     assert loaded.seeds == ["a", "b"] and loaded.predictions == [truth["predictions"][42], truth["predictions"][52]]
+
+
+def test_missing_and_duplicate_ids_in_shared_columns_name_the_row(tmp_path):
+    seed_file = _bad(tmp_path, "seed-1.csv", "id,prediction\n1,0\n2,1\n")
+    other = _bad(tmp_path, "seed-2.csv", "id,prediction\n1,0\n,1\n")
+    assert _error([seed_file, other]) == "seed-2.csv row 2: missing id in column 'id'"
+    refs = _bad(tmp_path, "refs.csv", "id,label\n1,0\n1,1\n")
+    assert _error([seed_file, _bad(tmp_path, "seed-3.csv", "id,prediction\n2,0\n1,1\n")], refs) == (
+        "refs.csv row 2: duplicate id 1 (also row 1)"
+    )
