@@ -3,15 +3,17 @@
 Source: ``vaderSentiment/vader_lexicon.txt`` (Hutto & Gilbert, ICWSM 2014; MIT licence), installed with the
 project's ``trainer`` extra. Each of its 7,519 entries (a word, slang term or emoticon) was rated by 10 human
 raters from -4 (extremely negative) to +4 (extremely positive); the file holds the token, the mean rating, the
-standard deviation and the 10 ratings. Here an entry is labelled ``positive`` when its mean rating is > 0
-and ``negative`` when < 0; near-neutral entries (|mean| < 1.0) are dropped because the raters themselves do
-not agree on their polarity. That leaves 5,830 entries (2,580 positive). They are shuffled with a fixed seed
-and split 80/20 into train / evaluation; the split is the same on every machine.
+standard deviation and the 10 ratings. Here a token is labelled ``positive`` when its mean rating is > 0
+and ``negative`` when < 0; near-neutral tokens (|mean| < 1.0) are dropped because the raters themselves do
+not agree on their polarity. 14 tokens are listed twice (the lexicon is lower-cased, so e.g. ``D:`` and
+``d:`` collide): such a token gets the average of its entries' means, and is dropped when its entries
+disagree in polarity (``d:``, ``d=``). That leaves 5,815 tokens. They are shuffled with a fixed seed and
+split 80/20 into train / evaluation; the split is the same on every machine.
 
 Example:
     >>> data = load_vader_polarity()
     >>> len(data.train) + len(data.eval), data.label_names
-    (5830, ['negative', 'positive'])
+    (5815, ['negative', 'positive'])
 """
 
 from __future__ import annotations
@@ -54,10 +56,13 @@ def load_vader_polarity(path: Path | None = None) -> TaskData:
     from datasets import Dataset
 
     path = path or lexicon_path()
+    ratings: dict[str, list[float]] = {}
+    for token, mean in read_lexicon(path):
+        ratings.setdefault(token, []).append(mean)
     rows = [
-        {"text": token, "label": int(mean > 0)}
-        for token, mean in read_lexicon(path)
-        if abs(mean) >= MIN_ABS_MEAN_RATING
+        {"text": token, "label": int(means[0] > 0)}
+        for token, means in ratings.items()
+        if len({mean > 0 for mean in means}) == 1 and abs(sum(means) / len(means)) >= MIN_ABS_MEAN_RATING
     ]
     order = np.random.default_rng(SPLIT_SEED).permutation(len(rows))
     n_eval = round(EVAL_FRACTION * len(rows))

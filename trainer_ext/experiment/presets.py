@@ -6,7 +6,7 @@ RoBERTa-large (all weights) and Llama-3.2-3B (LoRA) on each task with seeds 42, 
 the presets use the standard published recipes: RoBERTa's GLUE recipe (learning rate 1e-5, warm-up 6 %,
 weight decay 0.1, batch 16 and 10 epochs on the small tasks, batch 32 and 3 epochs on the large ones) and the
 usual LoRA recipe for a 3B decoder (rank 16, alpha 32, dropout 0.05 on the attention projections, learning
-rate 1e-4, bf16).
+rate 1e-4, bf16 where the GPU supports it).
 
 Example:
     >>> defaults = resolve_preset("roberta-large", "rte")
@@ -70,6 +70,12 @@ def _roberta_large(task: str | None) -> dict[str, Any]:
     }
 
 
+def _bf16_supported() -> bool:
+    import torch
+
+    return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+
+
 def _llama_lora(task: str | None) -> dict[str, Any]:
     long = task is not None and get_task(task).name in LONG_TASKS
     return {
@@ -86,7 +92,7 @@ def _llama_lora(task: str | None) -> dict[str, Any]:
         "num_train_epochs": 3,
         "warmup_steps": 0.06,
         "weight_decay": 0.0,
-        "bf16": True,
+        "bf16": _bf16_supported(),  # TrainingArguments refuses bf16 without a GPU that has it
         "max_seq_length": 512 if long else 256,
         "save_strategy": "epoch",
         "save_total_limit": 1,

@@ -206,7 +206,8 @@ def run_experiment(model_args, data_args, seed_args, training_args) -> dict[str,
     print(f"{'Continuing' if resuming else 'Starting'} run in {output_dir}: {data.display_name} "
           f"({len(data.train)} train / {len(data.eval)} eval), seeds {seed_args.seeds}")  # fmt: skip
     tokenizer = load_tokenizer(model_args)
-    train_dataset, eval_dataset = encode(data, tokenizer, data_args.max_seq_length)
+    max_length = min(data_args.max_seq_length, tokenizer.model_max_length)  # as run_glue.py
+    train_dataset, eval_dataset = encode(data, tokenizer, max_length)
     collator = (DataCollatorForMultipleChoice if data.multiple_choice else DataCollatorWithPadding)(tokenizer)
     trainer = MultiSeedTrainer(
         args=training_args, data_collator=collator, train_dataset=train_dataset, eval_dataset=eval_dataset,
