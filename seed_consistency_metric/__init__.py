@@ -10,11 +10,14 @@ light.
 """
 
 import importlib
+import sys
+import types
 
 __all__ = [
     "DEFAULT_ZETA",
     "PAPER_SEEDS",
     "TASKS",
+    "ZETAS_BY_TASK",
     "SeedConsistency",
     "agreeing_pair_fraction",
     "both_correct_pair_fraction",
@@ -26,6 +29,17 @@ def __getattr__(name: str):
     if name not in __all__:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     metric = importlib.import_module(".seed_consistency", __name__)
-    # Importing the submodule bound its name on this package; bind the exported function over it.
     globals().update({export: getattr(metric, export) for export in __all__})
     return globals()[name]
+
+
+class _MetricPackage(types.ModuleType):
+    """Keeps `seed_consistency` bound to the function: importing the submodule of that name would bind it."""
+
+    def __setattr__(self, name, value):
+        if name == "seed_consistency" and isinstance(value, types.ModuleType):
+            value = value.seed_consistency
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _MetricPackage

@@ -70,12 +70,6 @@ Examples:
 """
 
 TASKS = ("classification", "regression", "token_classification", "generation")
-DEFAULT_ZETA = {
-    "classification": "accuracy",
-    "regression": "mae",
-    "token_classification": "accuracy",
-    "generation": "exact_match",
-}
 PAPER_SEEDS = tuple(range(42, 133, 10))
 IGNORE_INDEX = -100
 _SMALL_LABEL_RANGE = 64
@@ -195,21 +189,24 @@ _ZETAS: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
     "pearson": pearson,
     "token_f1": _mean_token_f1,
 }
-_ZETAS_BY_TASK = {
-    "classification": {"accuracy", "mcc", "f1", "macro_f1"},
-    "regression": {"mae", "pearson"},
-    "token_classification": {"accuracy", "macro_f1"},
-    "generation": {"exact_match", "token_f1"},
+ZETAS_BY_TASK = {  # the zeta metrics each task type offers; its default comes first
+    "classification": ("accuracy", "mcc", "f1", "macro_f1"),
+    "regression": ("mae", "pearson"),
+    "token_classification": ("accuracy", "macro_f1"),
+    "generation": ("exact_match", "token_f1"),
 }
+
+
+DEFAULT_ZETA = {task: zetas[0] for task, zetas in ZETAS_BY_TASK.items()}
 
 
 def _resolve_zeta(zeta, task: str, pos_label) -> tuple[str, Callable[[np.ndarray, np.ndarray], float]]:
     if callable(zeta):
         return getattr(zeta, "__name__", "custom"), lambda p, r: float(zeta(p, r))
     name = DEFAULT_ZETA[task] if zeta is None else zeta
-    if name not in _ZETAS_BY_TASK[task]:
+    if name not in ZETAS_BY_TASK[task]:
         raise ValueError(
-            f"Unknown zeta {name!r} for task {task!r}; choose one of {sorted(_ZETAS_BY_TASK[task])} or a callable."
+            f"Unknown zeta {name!r} for task {task!r}; choose one of {sorted(ZETAS_BY_TASK[task])} or a callable."
         )
     if name == "f1":
         return name, lambda p, r: binary_f1(p, r, pos_label)

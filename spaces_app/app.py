@@ -22,7 +22,7 @@ from typing import Any
 
 import gradio as gr
 
-from seed_consistency_metric import DEFAULT_ZETA, TASKS, seed_consistency
+from seed_consistency_metric import DEFAULT_ZETA, TASKS, ZETAS_BY_TASK, seed_consistency
 from seed_consistency_metric.predictions_io import (
     MAX_EXAMPLES,
     MAX_FILE_BYTES,
@@ -43,12 +43,7 @@ from spaces_app.report_view import (
     unstable_examples,
 )
 
-ZETA_CHOICES = {
-    "classification": ["accuracy", "mcc", "f1", "macro_f1"],
-    "regression": ["mae", "pearson"],
-    "token_classification": ["accuracy", "macro_f1"],
-    "generation": ["exact_match", "token_f1"],
-}
+ZETA_CHOICES = {task: list(zetas) for task, zetas in ZETAS_BY_TASK.items()}
 MAX_BOOTSTRAP = 2000
 BOOTSTRAP_BUDGET = 10**9  # resamples x seeds x examples; keeps a report on a CPU Space under ~10 s
 REPORTS_DIR = Path(tempfile.gettempdir()) / "seed-consistency-reports"

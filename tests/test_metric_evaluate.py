@@ -2,6 +2,7 @@
 
 import doctest
 import importlib
+import importlib.util
 import json
 import os
 import subprocess
@@ -71,13 +72,22 @@ def test_docstring_examples_run(module):
     assert tried > 5 and failures == 0
 
 
-def test_gradio_widget_computes_through_its_named_endpoint():
-    gradio_client = pytest.importorskip("gradio_client")
+def load_widget():
+    """The metric Space's app.py as the Space runs it: its folder first on sys.path (kept out of sys.modules)."""
+    spec = importlib.util.spec_from_file_location("seed_consistency_widget", SCRIPT.parent / "app.py")
+    widget = importlib.util.module_from_spec(spec)
     sys.path.insert(0, str(SCRIPT.parent))
     try:
-        import app
+        spec.loader.exec_module(widget)
     finally:
         sys.path.remove(str(SCRIPT.parent))
+        sys.modules.pop("seed_consistency", None)
+    return widget
+
+
+def test_gradio_widget_computes_through_its_named_endpoint():
+    gradio_client = pytest.importorskip("gradio_client")
+    app = load_widget()
     demo = app.build_demo()
     demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", quiet=True)
     try:
@@ -91,3 +101,20 @@ def test_gradio_widget_computes_through_its_named_endpoint():
             )
     finally:
         demo.close()
+
+
+def test_package_exports_the_function_even_after_the_submodule_is_imported():
+    code = (
+        "import importlib, sys;"
+        "importlib.import_module('seed_consistency_metric.seed_consistency');"
+        "from seed_consistency_metric import seed_consistency;"
+        "print(seed_consistency({1: [0, 1], 2: [0, 0]})['con'])"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=SCRIPT.parents[1])
+    assert run.returncode == 0 and run.stdout.strip() == "0.5", run.stderr
+
+
+def test_light_modules_do_not_import_evaluate():
+    code = "import sys, seed_consistency_metric.predictions_io; print('evaluate' in sys.modules)"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=SCRIPT.parents[1])
+    assert run.stdout.strip() == "False", run.stderr
