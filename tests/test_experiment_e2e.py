@@ -275,3 +275,24 @@ def test_demo_preset_with_the_real_minilm(tmp_path, capsys):
     assert min(expected["zeta"]) > majority + 0.1  # the pretrained encoder learns polarity from 640 words
     for name in ("figure3_zeta_heatmap.png", "pairwise_con.png"):
         assert (tmp_path / "demo" / name).is_file()
+
+
+def test_reproduce_paper_script_on_a_small_grid(tmp_path, tiny_bert):
+    sys.path.insert(0, str(REPO / "scripts"))
+    try:
+        import reproduce_paper
+    finally:
+        sys.path.remove(str(REPO / "scripts"))
+    for task, n in (("cola", 16), ("mrpc", 24), ("rte", 32)):
+        write_glue_task(tmp_path / "glue", task, n, 12)
+    argv = ["--presets", "roberta-large", "--tasks", "cola", "mrpc", "rte", "--glue_dir", str(tmp_path / "glue"),
+            "--output_root", str(tmp_path / "paper"), "--", "--model_name_or_path", tiny_bert, "--seeds", "1", "2",
+            "--max_steps", "2", "--save_strategy", "no", "--report_to", "none", "--no_plots"]  # fmt: skip
+    assert reproduce_paper.main(argv) == 0
+    table = read_table(tmp_path / "paper" / "report" / "table1.csv")
+    assert set(table) == {"CoLA", "MRPC", "RTE"}
+    config = json.loads((tmp_path / "paper" / "roberta-large" / "glue-rte" / "run_config.json").read_text())
+    assert config["training_args"]["learning_rate"] == 1e-5  # the preset's, not overridden
+    assert (config["model"], config["model_label"]) == (tiny_bert, "RoBERTa-large")  # the preset's label
+    assert "| RoBERTa-large | GLUE | CoLA | mcc |" in (tmp_path / "paper" / "report" / "table1.md").read_text()
+    assert (tmp_path / "paper" / "report" / "figure2_size_correlation.png").is_file()

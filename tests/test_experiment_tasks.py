@@ -221,3 +221,25 @@ def test_run_config_guard(tmp_path):
     (tmp_path / "other" / "seed-1").mkdir(parents=True)
     with pytest.raises(ValueError, match="already holds seed directories but no run_config.json"):
         claim_output_dir(tmp_path / "other", config)
+
+
+def test_paper_grid_commands_resolve_into_each_preset(tmp_path, capsys):
+    sys_path = str(Path(__file__).resolve().parents[1] / "scripts")
+    import sys
+
+    sys.path.insert(0, sys_path)
+    try:
+        import reproduce_paper
+    finally:
+        sys.path.remove(sys_path)
+    from trainer_ext.experiment.run import parse_run_args
+
+    assert reproduce_paper.main(["--dry_run", "--glue_dir", "g", "--superglue_dir", "sg", "--output_root", "p"]) == 0
+    commands = [line.split()[1:] for line in capsys.readouterr().out.splitlines()]
+    assert len(commands) == 24  # 2 model set-ups x 12 tasks
+    by_dir = {command[command.index("--output_dir") + 1]: command for command in commands}
+    copa = by_dir["p/llama-3.2-3b-lora/super_glue-copa"]
+    assert copa[copa.index("--data_dir") + 1] == "sg"
+    model, data, seeds, training = parse_run_args(by_dir["p/roberta-large/glue-cola"][1:])
+    assert (model.model_name_or_path, data.task_name, data.data_dir) == ("FacebookAI/roberta-large", "glue/cola", "g")
+    assert (training.learning_rate, training.num_train_epochs, len(seeds.seeds)) == (1e-5, 10, 10)

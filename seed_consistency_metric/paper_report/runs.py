@@ -65,6 +65,18 @@ def find_run_dirs(paths: Iterable[str | Path]) -> list[Path]:
     return found
 
 
+def model_label(config: dict[str, Any]) -> str:
+    """The model's name in tables: ``model_label``, else the last part of ``model`` (a Hub id or a path).
+
+    >>> model_label({"model": "FacebookAI/roberta-large"}), model_label({"model": "/x/y", "model_label": "Y"})
+    ('roberta-large', 'Y')
+    """
+    if config.get("model_label"):
+        return str(config["model_label"])
+    path = Path(str(config.get("model") or "model"))
+    return path.parent.name if path.name == "model" and path.parent.name else path.name
+
+
 def load_run(run_dir: str | Path) -> RunResult:
     """The report of one finished run directory; ValueError naming the directory and the unfinished seeds."""
     run_dir = Path(run_dir)
@@ -90,7 +102,7 @@ def load_run(run_dir: str | Path) -> RunResult:
     report = predictions.report(zeta=zeta, pairwise=True)
     return RunResult(
         run_dir=run_dir,
-        model=str(config.get("model") or "model"),
+        model=model_label(config),
         task=str(config.get("display_name") or config.get("task") or run_dir.name),
         benchmark=str(config.get("benchmark") or "custom"),
         train_size=config.get("train_size"),

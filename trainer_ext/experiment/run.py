@@ -147,12 +147,6 @@ def lora_config(model_args: ModelArguments, data: TaskData):
     )  # fmt: skip
 
 
-def model_label(name_or_path: str) -> str:
-    """A short model name for tables: ``FacebookAI/roberta-large`` -> ``roberta-large``."""
-    path = Path(name_or_path)
-    return path.parent.name if path.name == "model" and path.parent.name else path.name
-
-
 def run_config(model_args, data_args, seed_args, training_args, data: TaskData) -> dict[str, Any]:
     """The content of run_config.json: everything that decides the results, plus the environment."""
     import torch
@@ -167,8 +161,8 @@ def run_config(model_args, data_args, seed_args, training_args, data: TaskData) 
         "source": data.source,
         "train_size": len(data.train),
         "eval_size": len(data.eval),
-        "model": model_args.model_label or model_label(model_args.model_name_or_path),
-        "model_name_or_path": model_args.model_name_or_path,
+        "model": model_args.model_name_or_path,  # the key MultiSeedTrainer checks on resume
+        "model_label": model_args.model_label,
         "seeds": list(seed_args.seeds),
         "vary": seed_args.vary,
         "model_args": dataclasses.asdict(model_args),
