@@ -5,7 +5,7 @@ the eval split, save the model), measured side by side in one run:
 - ``MultiSeedTrainer(seeds=...).train()``,
 - S ``transformers.Trainer`` runs in one process (set_seed, from_pretrained, train, predict, save_model),
 - S separate processes, one per seed (the shell loop over a run_glue-like script that users write).
-The first two are repeated (alternating, best of ``--repeats``) after a warm-up run.
+The first two are repeated (alternating order, best of ``--repeats``) after a warm-up seed.
 
 Run: python scripts/bench_trainer.py [--seeds 3] [--examples 320] [--repeats 2] [--threads 1]
 """
@@ -13,7 +13,9 @@ Run: python scripts/bench_trainer.py [--seeds 3] [--examples 320] [--repeats 2] 
 from __future__ import annotations
 
 import argparse
+import functools
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -87,10 +89,17 @@ def plain_trainer_loop(model_dir, train, evaluation, output_root: Path, seeds, e
         plain_trainer_seed(model_dir, train, evaluation, output_root / f"seed-{seed}", seed, epochs)
 
 
-def timed(run) -> float:
-    start = time.perf_counter()
+def cpu_seconds() -> float:
+    """User + system CPU time of this process and its finished children."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def timed(run) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of ``run()``; CPU time barely moves when other jobs share the cores."""
+    wall, cpu = time.perf_counter(), cpu_seconds()
     run()
-    return time.perf_counter() - start
+    return time.perf_counter() - wall, cpu_seconds() - cpu
 
 
 def main() -> None:
@@ -112,27 +121,24 @@ def main() -> None:
     seeds = list(PAPER_SEEDS[: options.seeds])
     root = Path(tempfile.mkdtemp(prefix="bench_trainer-"))
     try:
-        warm = training_args(root / "warm-up", 0, options.epochs, max_steps=2)
-        Trainer(
-            model=AutoModelForSequenceClassification.from_pretrained(model_dir, num_labels=2),
-            args=warm,
-            train_dataset=train,
-        ).train()
-        times: dict[str, list[float]] = {"trainer": [], "multi": []}
-        for repeat in range(options.repeats):
-            output = root / f"t{repeat}"
-            times["trainer"].append(
-                timed(lambda: plain_trainer_loop(model_dir, train, evaluation, output, seeds, options.epochs))  # noqa: B023
-            )
-            multi = MultiSeedTrainer(
-                model_name_or_path=model_dir,
-                model_kwargs={"num_labels": 2},
-                args=training_args(root / f"m{repeat}", 42, options.epochs),
-                train_dataset=train,
-                eval_dataset=evaluation,
-                seeds=seeds,
-            )
-            times["multi"].append(timed(multi.train))
+        plain_trainer_seed(model_dir, train, evaluation, root / "warm-up", 0, options.epochs)  # warm-up
+        times: dict[str, list[tuple[float, float]]] = {"trainer": [], "multi": []}
+        for repeat in range(options.repeats):  # alternate which mode goes first
+            runs = {
+                "trainer": functools.partial(
+                    plain_trainer_loop, model_dir, train, evaluation, root / f"t{repeat}", seeds, options.epochs
+                ),
+                "multi": MultiSeedTrainer(
+                    model_name_or_path=model_dir,
+                    model_kwargs={"num_labels": 2},
+                    args=training_args(root / f"m{repeat}", 42, options.epochs),
+                    train_dataset=train,
+                    eval_dataset=evaluation,
+                    seeds=seeds,
+                ).train,
+            }
+            for mode in sorted(runs, reverse=repeat % 2 == 1):
+                times[mode].append(timed(runs[mode]))
         env = dict(os.environ, OMP_NUM_THREADS=str(options.threads))
         script = [sys.executable, str(Path(__file__).resolve()), "--examples", str(options.examples)]
         script += ["--epochs", str(options.epochs), "--threads", str(options.threads)]
@@ -145,12 +151,13 @@ def main() -> None:
         times["processes"] = [timed(process_loop)]
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    best = {mode: min(values) for mode, values in times.items()}
+    # other load only adds time: best wall time and best CPU time of each mode
+    best = {mode: tuple(min(column) for column in zip(*values)) for mode, values in times.items()}
     write_markdown(best, times, seeds, options, len(train), len(evaluation))
 
 
 def write_markdown(best, times, seeds, options, n_train, n_eval) -> None:
-    reference = best["trainer"]
+    wall_ref, cpu_ref = best["trainer"]
     rows = [
         ("MultiSeedTrainer(seeds=...).train()", "multi"),
         (f"{len(seeds)} x Trainer in one process", "trainer"),
@@ -162,21 +169,32 @@ def write_markdown(best, times, seeds, options, n_train, n_eval) -> None:
         f"all-MiniLM-L6-v2 (22.7M), vader words -> polarity: {n_train} training words, {options.epochs:g} epoch(s),"
         f" batch 16, max length {MAX_LENGTH}; each seed trains, predicts {n_eval} held-out words and saves the model."
         f" S = {len(seeds)} seeds ({', '.join(map(str, seeds))}), {options.threads} torch thread(s), CPU.",
-        f"Best of {options.repeats} alternating repeats after a warm-up (the process loop: one run).",
-        machine_line(),
+        f"Best of {options.repeats} repeats after a warm-up seed, the two in-process modes alternating which goes"
+        " first (the process loop: one run). CPU time (user + system, children included) is shown beside wall"
+        " time because it is hardly affected by other jobs on the same cores.",
+        machine_line()
+        + " Load average (1, 5, 15 min) when it finished: "
+        + ", ".join(f"{load:.1f}" for load in os.getloadavg())
+        + " (other jobs shared the cores: compare CPU times).",
         "",
-        "| mode | wall time (s) | per seed (s) | vs S Trainer runs |",
-        "| --- | ---: | ---: | ---: |",
+        "| mode | wall (s) | per seed (s) | wall vs S Trainer runs | CPU (s) | CPU vs S Trainer runs |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for label, mode in rows:
-        seconds = best[mode]
-        lines.append(f"| {label} | {seconds:.2f} | {seconds / len(seeds):.2f} | {seconds / reference:.3f}x |")
-    overhead = best["multi"] / reference - 1
+        wall, cpu = best[mode]
+        lines.append(
+            f"| {label} | {wall:.2f} | {wall / len(seeds):.2f} | {wall / wall_ref:.3f}x | {cpu:.2f} |"
+            f" {cpu / cpu_ref:.3f}x |"
+        )
+    wall_multi, cpu_multi = best["multi"]
     lines += [
         "",
-        f"Overhead of MultiSeedTrainer over S in-process Trainer runs: {overhead:+.1%} (target: at most +3%);"
-        f" the process loop takes {best['processes'] / best['multi']:.2f}x MultiSeedTrainer's time.",
-        f"All timings (s): {', '.join(f'{m}={[round(t, 2) for t in v]}' for m, v in times.items())}.",
+        f"Overhead of MultiSeedTrainer over S in-process Trainer runs: {cpu_multi / cpu_ref - 1:+.1%} CPU time,"
+        f" {wall_multi / wall_ref - 1:+.1%} wall time (target: at most +3%); the process loop takes"
+        f" {best['processes'][0] / wall_multi:.2f}x MultiSeedTrainer's wall time.",
+        "All (wall, CPU) timings in s: "
+        + "; ".join(f"{mode}: " + ", ".join(f"({w:.1f}, {c:.1f})" for w, c in values) for mode, values in times.items())
+        + ".",
         "",
         "Run: `python scripts/bench_trainer.py` (`--seeds`, `--examples`, `--epochs`, `--repeats`, `--threads`).",
     ]

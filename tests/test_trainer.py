@@ -221,3 +221,16 @@ def test_no_model_and_predict_before_train_are_named(bert, tmp_path):
     trainer = MultiSeedTrainer(model_name_or_path=model_dir, args=tiny_args(tmp_path), seeds=[42, 52])
     with pytest.raises(ValueError, match=r"seeds \[42, 52\] have not finished training"):
         trainer.predict(evaluation)
+
+
+def test_rerun_with_other_seed_roles_in_the_same_output_dir_is_refused(trained):
+    trainer, _, _ = trained
+    other = MultiSeedTrainer(
+        model_name_or_path=trainer.factory.model_name_or_path,
+        args=trainer.args,
+        train_dataset=trainer.run.trainer_kwargs["train_dataset"],
+        seeds=SEEDS,
+        vary="data",
+    )
+    with pytest.raises(ValueError, match=r"run_config.json was written by a run with vary='both'"):
+        other.train()

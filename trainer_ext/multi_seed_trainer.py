@@ -215,9 +215,8 @@ class MultiSeedTrainer:
         return output
 
     def _write_run_config(self) -> None:
+        """Write run_config.json, or check that an existing one describes the same models and seed roles."""
         path = self.output_dir / "run_config.json"
-        if path.exists():
-            return
         peft_config = self.factory.peft_config
         config = {
             "model": self.factory.description,
@@ -228,7 +227,17 @@ class MultiSeedTrainer:
             "consistency_kwargs": self.consistency_kwargs,
             "training_args": self.args.to_dict(),
         }
-        write_json_atomic(path, json.loads(json.dumps(config, default=str)))
+        config = json.loads(json.dumps(config, default=str))
+        if not path.exists():
+            write_json_atomic(path, config)
+            return
+        existing = json.loads(path.read_text())
+        for key in ("model", "vary", "peft_config"):
+            if key in existing and existing[key] != config[key]:
+                raise ValueError(
+                    f"{path} was written by a run with {key}={existing[key]!r}, this one has {key}={config[key]!r}: "
+                    "resuming would mix the two; use another output_dir"
+                )
 
     def _check_reproducibility(self) -> ReproducibilityReport:
         """Retrain the first seed from scratch beside the run and compare labels and saved weights."""
