@@ -147,6 +147,7 @@ def user_files(tmp_path) -> dict:
         (["--train_file", "{train}", "--validation_file", "{dev}", "--seeds", "1"], "at least 2 seeds"),
         (["--task_name", "rte", "--train_file", "{train}", "--validation_file", "{dev}"], "not both"),
         (["--preset", "gpt-5"], "unknown preset 'gpt-5'"),
+        (["--task_name", "rte"], "could not load nyu-mll/glue (rte) from the Hub"),  # offline, no --data_dir
     ],
 )
 def test_run_input_errors(tmp_path, user_files, extra, message):

@@ -224,5 +224,7 @@ def main(argv: Sequence[str]) -> int:
     print(rendered.markdown)
     for path in rendered.files:
         print(f"wrote {path}")
+    for note in rendered.notes:
+        print(f"note: {note}")
     print(f"done in {time.perf_counter() - started:.0f} s")
     return 0
