@@ -36,7 +36,7 @@ def _save(figure, path: Path) -> Path:
 def plot_zeta_heatmap(labels: Sequence[str], seeds: Sequence, matrix: np.ndarray, path: Path) -> Path:
     """Figure 3: normalised zeta per task (rows) and seed (columns)."""
     plt = _pyplot()
-    figure, axes = plt.subplots(figsize=(1.2 + 0.6 * len(seeds), 1.0 + 0.45 * len(labels)))
+    figure, axes = plt.subplots(figsize=(max(6.0, 2.5 + 0.6 * len(seeds)), max(2.6, 1.4 + 0.45 * len(labels))))
     image = axes.imshow(np.ma.masked_invalid(matrix), cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
     axes.set_xticks(range(len(seeds)), [str(seed) for seed in seeds])
     axes.set_yticks(range(len(labels)), labels)
@@ -45,8 +45,8 @@ def plot_zeta_heatmap(labels: Sequence[str], seeds: Sequence, matrix: np.ndarray
         if not np.isnan(value):
             axes.text(column, row, f"{value:.2f}", ha="center", va="center", fontsize=7,
                       color="white" if value < 0.5 else "black")  # fmt: skip
-    figure.colorbar(image, ax=axes, label="normalised zeta (per task: worst seed 0, best 1)")
-    axes.set_title("Normalised zeta per task and seed")
+    figure.colorbar(image, ax=axes, label="normalised zeta")
+    axes.set_title("Normalised zeta per task and seed (per task: worst seed 0, best 1)", fontsize=10)
     return _save(figure, path)
 
 
@@ -60,10 +60,12 @@ def plot_size_correlations(correlations: Mapping[str, Mapping[str, float | None]
     for offset, model in enumerate(models):
         values = [correlations[model][metric] for metric in metrics]
         positions = np.arange(len(metrics)) + (offset - (len(models) - 1) / 2) * width
-        bars = axes.bar(positions, [np.nan if v is None else v for v in values], width,
-                        label=f"{model} ({correlations[model]['n_tasks']} tasks)")  # fmt: skip
+        heights = [0.0 if v is None else v for v in values]
+        bars = axes.bar(positions, heights, width, label=f"{model} ({correlations[model]['n_tasks']} tasks)")
+        # n/a: the metric is the same on every task, so r is undefined
         axes.bar_label(bars, labels=["n/a" if v is None else f"{v:.2f}" for v in values], fontsize=7)
     axes.set_xticks(range(len(metrics)), [metric.upper() for metric in metrics])
+    axes.set_xlim(-0.5, len(metrics) - 0.5)
     axes.axhline(0.0, color="black", linewidth=0.8)
     axes.set_ylim(-1.1, 1.1)
     axes.set_ylabel("Pearson r with training size")
@@ -76,14 +78,14 @@ def plot_pairwise_consistency(seeds: Sequence, matrix: Sequence[Sequence[float]]
     """S x S heatmap of pairwise CON (or CCON) between seeds of one run."""
     plt = _pyplot()
     values = np.asarray(matrix, dtype=float)
-    figure, axes = plt.subplots(figsize=(1.5 + 0.55 * len(seeds), 1.2 + 0.5 * len(seeds)))
+    figure, axes = plt.subplots(figsize=(max(5.0, 2.0 + 0.6 * len(seeds)), max(4.0, 1.5 + 0.5 * len(seeds))))
     image = axes.imshow(values, cmap="magma", vmin=min(float(np.nanmin(values)), 0.9), vmax=1.0)
     ticks = [str(seed) for seed in seeds]
     axes.set_xticks(range(len(seeds)), ticks)
     axes.set_yticks(range(len(seeds)), ticks)
     for (row, column), value in np.ndenumerate(values):
-        axes.text(column, row, f"{value:.2f}", ha="center", va="center", fontsize=7,
+        axes.text(column, row, f"{value:.3f}", ha="center", va="center", fontsize=7,
                   color="white" if value < (values.min() + 1) / 2 else "black")  # fmt: skip
     figure.colorbar(image, ax=axes)
-    axes.set_title(title)
+    axes.set_title(title, fontsize=10)
     return _save(figure, path)
