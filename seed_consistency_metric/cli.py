@@ -9,6 +9,7 @@ Example (shell)::
     seed-consistency run --help                           # every model / data / TrainingArguments flag
     seed-consistency report runs/ -o paper_report         # Table 1 (md + csv), Figures 2 and 3 (png)
     seed-consistency compute seed-42.jsonl seed-52.jsonl --zeta mcc -o report.json
+    seed-consistency compute wide.csv --references labels.csv --n_bootstrap 1000   # a column per seed
 
 Errors end the command with one line naming the problem (set SEED_CONSISTENCY_DEBUG=1 for a traceback).
 """
@@ -17,8 +18,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
-import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -48,9 +49,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     compute.add_argument(
         "inputs", nargs="+", type=Path,
-        help="one run directory, or one predictions JSONL per seed ({'id', 'prediction', 'label'} rows; the "
-        "seed is taken from 'seed-<k>' in the file or folder name)",
+        help="a run directory, one file per seed (CSV, TSV, JSONL, JSON, NPY, Parquet; the seed comes from "
+        "'seed-<k>' in the file or folder name), one file with a column per seed, or a zip of these",
     )  # fmt: skip
+    compute.add_argument("--references", type=Path, help="file with the reference labels (else a label column)")
+    compute.add_argument("--id_column", help="column that identifies examples (default: detected)")
+    compute.add_argument("--prediction_columns", nargs="+", help="columns holding predictions (default: detected)")
+    compute.add_argument("--reference_column", help="column holding the references (default: detected)")
     compute.add_argument("--task", default="classification",
                          choices=("classification", "regression", "token_classification", "generation"))  # fmt: skip
     compute.add_argument("--zeta", default=None, help="accuracy (default; a run dir's own zeta), mcc, f1, ...")
@@ -67,40 +72,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _seed_of(path: Path) -> int | str:
-    for name in (path.stem, path.parent.name):
-        match = re.search(r"seed[-_]?(-?\d+)", name)
-        if match:
-            return int(match.group(1))
-    return path.stem
-
-
-def _seed_predictions(inputs: Sequence[Path]):
-    """SeedPredictions and the zeta a run dir recorded (or None) from ``compute``'s inputs."""
+def _seed_predictions(args: argparse.Namespace):
+    """SeedPredictions of ``compute``'s inputs, and the zeta a run directory recorded (or None)."""
     from .paper_report.runs import RUN_CONFIG_FILE
-    from .predictions_io import align_by_id, read_json, read_run_dir, read_seed_predictions
+    from .predictions_io import load_uploaded_predictions, read_json
 
-    if len(inputs) == 1:
-        run_dir = inputs[0]
-        if not run_dir.is_dir():
-            raise ValueError(f"{run_dir}: give one run directory or at least 2 prediction files (one per seed)")
-        config = read_json(run_dir / RUN_CONFIG_FILE) if (run_dir / RUN_CONFIG_FILE).is_file() else {}
-        return read_run_dir(run_dir), config.get("zeta")
-    rows = {}
-    for path in inputs:
-        if not path.is_file():
-            raise ValueError(f"{path}: no such file")
-        seed = _seed_of(path)
-        if seed in rows:
-            raise ValueError(f"{path}: seed {seed!r} given twice; name files or folders seed-<k> per seed")
-        rows[seed] = read_seed_predictions(path)
-    return align_by_id(rows), None
+    run_zeta = None
+    if len(args.inputs) == 1 and (args.inputs[0] / RUN_CONFIG_FILE).is_file():
+        run_zeta = read_json(args.inputs[0] / RUN_CONFIG_FILE).get("zeta")
+    unlimited = {
+        "max_file_bytes": math.inf,
+        "max_total_bytes": math.inf,
+        "max_seeds": math.inf,
+        "max_examples": math.inf,
+    }  # the Space's upload limits do not apply on the command line
+    predictions = load_uploaded_predictions(
+        args.inputs, args.references, id_column=args.id_column, prediction_columns=args.prediction_columns,
+        reference_column=args.reference_column, **unlimited,
+    )  # fmt: skip
+    return predictions, run_zeta
 
 
 def compute_command(args: argparse.Namespace) -> int:
     from .predictions_io import write_json_atomic
 
-    predictions, run_zeta = _seed_predictions(args.inputs)
+    predictions, run_zeta = _seed_predictions(args)
     pos_label = int(args.pos_label) if args.pos_label.lstrip("-").isdigit() else args.pos_label
     report = predictions.report(
         task=args.task, zeta=args.zeta or run_zeta or "accuracy", tolerance=args.tolerance, pi=args.pi,

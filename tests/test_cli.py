@@ -56,6 +56,20 @@ def test_compute_from_prediction_files_matches_brute_force(tmp_path, capsys):
     assert report["con_matrix"][0][2] == pytest.approx(pair)
 
 
+def test_compute_from_one_wide_csv_with_a_references_file(tmp_path, capsys):
+    columns = {f"seed_{seed}": predictions for seed, predictions in SEEDS.items()}
+    lines = ["id," + ",".join(columns)] + [
+        ",".join([str(i), *(str(values[i]) for values in columns.values())]) for i in range(len(REFERENCES))
+    ]
+    (tmp_path / "wide.csv").write_text("\n".join(lines) + "\n")
+    (tmp_path / "refs.csv").write_text("id,label\n" + "".join(f"{i},{r}\n" for i, r in enumerate(REFERENCES)))
+    assert main(["compute", str(tmp_path / "wide.csv"), "--references", str(tmp_path / "refs.csv")]) == 0
+    report = json.loads(capsys.readouterr().out)
+    con, ccon = brute_force_con_ccon(list(SEEDS.values()), REFERENCES)
+    assert report["seeds"] == [42, 52, 62]
+    assert report["con"] == pytest.approx(con) and report["ccon"] == pytest.approx(ccon)
+
+
 def test_compute_on_a_run_dir_uses_its_zeta_and_writes_json(tmp_path, capsys):
     from sklearn.metrics import matthews_corrcoef
 
@@ -72,8 +86,8 @@ def test_compute_on_a_run_dir_uses_its_zeta_and_writes_json(tmp_path, capsys):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["one.jsonl"], "give one run directory or at least 2 prediction files"),
-        (["missing-a.jsonl", "missing-b.jsonl"], "missing-a.jsonl: no such file"),
+        (["one.jsonl"], "found only 1 seed (one.jsonl)"),
+        (["missing-a.jsonl", "missing-b.jsonl"], "missing-a.jsonl"),
     ],
 )
 def test_compute_errors(tmp_path, monkeypatch, args, message):

@@ -16,7 +16,10 @@ import numpy as np
 
 
 def _pyplot():
-    import matplotlib
+    try:
+        import matplotlib
+    except ImportError:
+        raise ValueError("the figures need matplotlib: pip install matplotlib, or pass --no-plots") from None
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
