@@ -100,7 +100,8 @@ class MultiSeedTrainer:
 
     Each seed writes ``output_dir/seed-<k>/`` (checkpoints, final model or adapter, metrics.json,
     predictions.jsonl on the eval_dataset, DONE). Rerunning the same script skips finished seeds and resumes
-    the unfinished one from its last checkpoint. With the "parallel" and "ray" backends every argument is
+    the unfinished one from its last checkpoint (checkpoints follow ``save_strategy``; with "no" an
+    interrupted seed starts over). With the "parallel" and "ray" backends every argument is
     pickled (cloudpickle) into the workers: callbacks run there, so state they keep stays in the worker.
     """
 
