@@ -311,13 +311,11 @@ def _check_same_kind(arrays: list[np.ndarray], names: list[str]) -> None:
 
 
 # ------------------------------------------------------------------------------------------- counting kernels
-def agreeing_pair_fraction(values: np.ndarray, n_correct: np.ndarray | None = None) -> np.ndarray:
+def agreeing_pair_fraction(values: np.ndarray) -> np.ndarray:
     """Per column of an (S, U) label array, the fraction of the S(S-1)/2 seed pairs that agree.
 
     Counts labels per column (sum_k C(c_k, 2)) instead of looping over pairs: O(U * S) for small integer
-    labels, O(U * S log S) otherwise. `n_correct` (optional) is, per column, how many seeds equal a reference
-    that is 0 or 1: when every label is 0 or 1, the seeds that are right agree with each other and so do the
-    others, so a column's agreement follows from that count alone and the array is not counted again.
+    labels, O(U * S log S) otherwise.
 
     >>> agreeing_pair_fraction(np.array([[1, 0], [1, 1], [1, 0]]))
     array([1.        , 0.33333333])
@@ -329,10 +327,9 @@ def agreeing_pair_fraction(values: np.ndarray, n_correct: np.ndarray | None = No
         all_bits = _label_bits(values)  # one pass: 0 <= every label <= all_bits
         if 0 <= all_bits < _SMALL_LABEL_RANGE:
             share = _pair_share(n_seeds)
-            if all_bits <= 1:  # binary: the seeds saying 1 (or being right) agree, and so do the others
-                group = np.add.reduce(values, axis=0, dtype=np.int64) if n_correct is None else n_correct
-                return (share + share[::-1])[group]
-            counts = [_count_true(values == k) for k in range(all_bits)]
+            if all_bits <= 1:  # binary: the seeds saying 1 agree, and so do the others
+                return (share + share[::-1])[np.add.reduce(values, axis=0, dtype=np.int64)]
+            counts = [_count_true(values == k).astype(np.intp) for k in range(all_bits)]
             return sum(share[c] for c in counts) + share[n_seeds - sum(counts)]  # the last label: all the rest
     ordered = np.sort(values, axis=0)
     starts_run = np.ones(ordered.shape, dtype=bool)
@@ -350,7 +347,7 @@ def both_correct_pair_fraction(correct: np.ndarray) -> np.ndarray:
     """
     n_seeds = correct.shape[0]
     if correct.dtype == bool:
-        return _pair_share(n_seeds)[_count_true(correct)]
+        return _pair_share(n_seeds)[_count_true(correct).astype(np.intp)]
     total = np.add.reduce(correct, axis=0, dtype=np.float64)
     squares = np.add.reduce(correct.astype(np.float64) ** 2, axis=0)
     return (total * total - squares) / (n_seeds * (n_seeds - 1))
@@ -368,8 +365,8 @@ def _pair_share(n_seeds: int) -> np.ndarray:
 
 
 def _count_true(flags: np.ndarray) -> np.ndarray:
-    """Per column of an (S, U) boolean array, how many are True (summed in uint8 when S allows: fastest)."""
-    return np.add.reduce(flags, axis=0, dtype=np.uint8 if flags.shape[0] < 256 else np.intp).astype(np.intp)
+    """Per column of an (S, U) boolean array, how many are True (in uint8 when S allows: fastest)."""
+    return np.add.reduce(flags, axis=0, dtype=np.uint8 if flags.shape[0] < 256 else np.intp)
 
 
 def _tolerance_pair_fraction(values: np.ndarray, tolerance: float) -> np.ndarray:
@@ -433,18 +430,34 @@ class _Units:
         offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
         return np.repeat(starts, lengths) + offsets
 
-    def agreement(self, n_correct: np.ndarray | None = None) -> np.ndarray:
-        """Per unit, the mean over seed pairs of pi(y^A, y^B); n_correct: seeds equal to the reference, if known."""
+    def agreement(self) -> np.ndarray:
+        """Per unit, the mean over seed pairs of pi(y^A, y^B)."""
         if self.pi == "tolerance":
             return _tolerance_pair_fraction(self.values, self.tolerance)
         if self.pi == "token_f1":
             n_seeds = self.values.shape[0]
             pairs = [(a, b) for a in range(n_seeds) for b in range(a + 1, n_seeds)]
             return np.mean([self.pair_agreement(a, b) for a, b in pairs], axis=0)
-        binary_references = (
-            n_correct is not None and self.references.dtype.kind in "biu" and 0 <= _label_bits(self.references) <= 1
-        )
-        return agreeing_pair_fraction(self.values, n_correct if binary_references else None)
+        return agreeing_pair_fraction(self.values)
+
+    def scores(self, correct: np.ndarray | None) -> tuple["_ExampleScores", "_ExampleScores | None"]:
+        """Per example: agreement over seed pairs, and both-correct over seed pairs (None without references).
+
+        With an indicator pi and one unit per example, both-correct depends only on how many seeds are right.
+        When every prediction and reference is also 0 or 1, the seeds that are right agree with each other and
+        so do the others: agreement follows from that count too, and the predictions are not counted again.
+        """
+        if correct is None:
+            both = None
+        elif correct.dtype == bool and self.example_starts is None:
+            n_correct, share = _count_true(correct), _pair_share(self.values.shape[0])
+            histogram = np.bincount(n_correct, minlength=len(share))
+            both = _ExampleScores(table=share, index=n_correct, histogram=histogram)
+            if all(a.dtype.kind in "biu" and 0 <= _label_bits(a) <= 1 for a in (self.values, self.references)):
+                return _ExampleScores(table=share + share[::-1], index=n_correct, histogram=histogram), both
+        else:
+            both = _ExampleScores(self.per_example(both_correct_pair_fraction(correct)))
+        return _ExampleScores(self.per_example(self.agreement().astype(np.float64, copy=False))), both
 
     def pair_agreement(self, a: int, b: int) -> np.ndarray:
         """Per unit, pi(y^a, y^b) for one pair of seeds."""
@@ -473,6 +486,32 @@ def _label_matrix(names, rows, task) -> np.ndarray:
     labels = [_as_labels(row, f"Seed {name}", task) for name, row in zip(names, rows)]
     _check_same_kind(labels, [f"seed {n}" for n in names])
     return np.stack(labels)
+
+
+@dataclass
+class _ExampleScores:
+    """One score per example: `values`, or `table[index]` when it depends only on a small count per example.
+
+    The second form never builds an N-sized float array: means come from a histogram of the counts.
+    """
+
+    values: np.ndarray | None = None
+    table: np.ndarray | None = None
+    index: np.ndarray | None = None
+    histogram: np.ndarray | None = None  # np.bincount(index), shared by scores with the same index
+
+    def mean(self, examples: np.ndarray | None = None) -> float:
+        if self.values is not None:
+            return float(np.mean(self.values if examples is None else self.values[examples]))
+        if examples is None:
+            return float(self.histogram @ self.table / len(self.index))
+        return float(np.bincount(self.index[examples], minlength=len(self.table)) @ self.table / len(examples))
+
+    def array(self) -> np.ndarray:
+        return self.values if self.values is not None else self.table[self.index.astype(np.intp)]
+
+    def __len__(self) -> int:
+        return len(self.values if self.values is not None else self.index)
 
 
 def _classification_units(names, rows, references, task) -> _Units:
@@ -574,13 +613,12 @@ def _population_std(values: np.ndarray) -> float:
     return float(np.std(values - values[0]))
 
 
-def _summaries(agreement, both_correct, zeta_of, examples=None) -> dict[str, float]:
-    pick = slice(None) if examples is None else examples
-    summary = {"con": float(np.mean(agreement[pick]))}
+def _summaries(agreement, both_correct, zeta_of, examples=None) -> dict:
+    summary = {"con": agreement.mean(examples)}
     if both_correct is not None:
         zeta = zeta_of(examples)
         summary.update(
-            ccon=float(np.mean(both_correct[pick])), var=_population_std(zeta), zeta_mean=float(np.mean(zeta))
+            ccon=both_correct.mean(examples), var=_population_std(zeta), zeta_mean=float(np.mean(zeta)), zeta=zeta
         )
     return summary
 
@@ -592,7 +630,11 @@ def _bootstrap_ci(agreement, both_correct, zeta_of, n_bootstrap, confidence_leve
     n = len(agreement)
     samples = [_summaries(agreement, both_correct, zeta_of, rng.integers(0, n, n)) for _ in range(n_bootstrap)]
     alpha = (1 - confidence_level) / 2
-    return {key: [float(v) for v in np.quantile([s[key] for s in samples], [alpha, 1 - alpha])] for key in samples[0]}
+    return {
+        key: [float(v) for v in np.quantile([s[key] for s in samples], [alpha, 1 - alpha])]
+        for key in ("con", "ccon", "var", "zeta_mean")
+        if key in samples[0]
+    }
 
 
 def _pairwise_matrices(units: _Units, correct: np.ndarray | None) -> dict[str, list]:
@@ -620,7 +662,7 @@ def _majority(units: _Units) -> list:
     return [modes[s:e].tolist() for s, e in zip(units.example_starts[:-1], units.example_starts[1:])]
 
 
-def _fleiss_kappa(units: _Units, agreement: np.ndarray) -> float:
+def _fleiss_kappa(units: _Units, agreement: "_ExampleScores") -> float:
     if units.pi != "exact":
         raise ValueError(
             "Fleiss' kappa needs categorical labels (classification, token classification, "
@@ -628,7 +670,7 @@ def _fleiss_kappa(units: _Units, agreement: np.ndarray) -> float:
         )
     _, counts = np.unique(units.values, return_counts=True)
     chance = float(np.sum((counts / units.values.size) ** 2))
-    observed = float(np.mean(agreement))
+    observed = agreement.mean()
     return 1.0 if chance == 1 else (observed - chance) / (1 - chance)
 
 
@@ -663,18 +705,12 @@ def seed_consistency(
     zeta_name, zeta_fn = _resolve_zeta(zeta, task, pos_label)
     n_seeds = len(names)
     correct = None if units.references is None else units.correct()
-    n_correct = _count_true(correct) if correct is not None and correct.dtype == bool else None
-    agreement = units.per_example(units.agreement(n_correct).astype(np.float64, copy=False))
-    if correct is None:
-        both_correct = None
-    else:
-        pairs_correct = both_correct_pair_fraction(correct) if n_correct is None else _pair_share(n_seeds)[n_correct]
-        both_correct = units.per_example(pairs_correct)
+    agreement, both_correct = units.scores(correct)
     report = {"con": None, "ccon": None, "var": None, "zeta_mean": None, "zeta": None}
     zeta_of = None if correct is None else functools.partial(_zeta_per_seed, units, zeta_name, zeta_fn, correct)
     report.update(_summaries(agreement, both_correct, zeta_of))
     if correct is not None:
-        report["zeta"] = zeta_of().tolist()
+        report["zeta"] = report["zeta"].tolist()
     report.update(
         seeds=list(names),
         n_seeds=n_seeds,
@@ -688,7 +724,7 @@ def seed_consistency(
     if per_example:
         n_correct = None if correct is None else units.per_example(correct.astype(np.float64)).sum(axis=0)
         report["per_example"] = {
-            "agreement": agreement.tolist(),
+            "agreement": agreement.array().tolist(),
             "n_correct": None
             if n_correct is None
             else (
