@@ -300,3 +300,16 @@ def test_binary_labels_shortcut_equals_brute_force(data, as_array):
     assert report["per_example"]["n_correct"] == [
         sum(row[t] == references[t] for row in rows) for t in range(len(references))
     ]
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_many_examples_across_blocks_match_a_per_pair_loop(n_classes):
+    rng = np.random.default_rng(5)
+    references = rng.integers(0, n_classes, 70_001)  # more than two blocks of examples
+    rows = np.where(rng.random((6, 70_001)) < 0.7, references, rng.integers(0, n_classes, (6, 70_001)))
+    pairs = list(itertools.combinations(range(6), 2))
+    report = seed_consistency(rows, references)
+    assert report["con"] == pytest.approx(np.mean([np.mean(rows[i] == rows[j]) for i, j in pairs]))
+    correct = rows == references
+    assert report["ccon"] == pytest.approx(np.mean([np.mean(correct[i] & correct[j]) for i, j in pairs]))
+    assert report["zeta"] == pytest.approx([skm.accuracy_score(references, row) for row in rows])
