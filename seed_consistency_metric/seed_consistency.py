@@ -441,27 +441,25 @@ class _Units:
             return np.mean([self.pair_agreement(a, b) for a, b in pairs], axis=0)
         return agreeing_pair_fraction(self.values)
 
-    def scores(
-        self, correct: np.ndarray | None, label_bits: int | None
-    ) -> tuple["_ExampleScores", "_ExampleScores | None"]:
+    def scores(self, correctness: "_Correctness | None") -> tuple["_ExampleScores", "_ExampleScores | None"]:
         """Per example: agreement over seed pairs, and both-correct over seed pairs (None without references).
 
         With an indicator pi and one unit per example, both-correct depends only on how many seeds are right.
         When every prediction and reference is also 0 or 1, the seeds that are right agree with each other and
         so do the others: agreement follows from that count too, and the predictions are not counted again.
-        `label_bits`: the bitwise OR of all integer predictions, when known (see `correct_and_label_bits`).
         """
-        if correct is None:
+        if correctness is None:
             both = None
-        elif correct.dtype == bool and self.example_starts is None:
-            n_correct, share = _count_true(correct), _pair_share(self.values.shape[0])
+        elif correctness.n_correct is not None and self.example_starts is None:
+            n_correct, share = correctness.n_correct, _pair_share(self.values.shape[0])
             histogram = np.bincount(n_correct, minlength=len(share))
             both = _ExampleScores(table=share, index=n_correct, histogram=histogram)
+            label_bits = correctness.label_bits
             binary_references = self.references.dtype.kind in "biu" and 0 <= _label_bits(self.references) <= 1
             if label_bits is not None and 0 <= label_bits <= 1 and binary_references:
                 return _ExampleScores(table=share + share[::-1], index=n_correct, histogram=histogram), both
         else:
-            both = _ExampleScores(self.per_example(both_correct_pair_fraction(correct)))
+            both = _ExampleScores(self.per_example(both_correct_pair_fraction(correctness.matrix)))
         return _ExampleScores(self.per_example(self.agreement().astype(np.float64, copy=False))), both
 
     def pair_agreement(self, a: int, b: int) -> np.ndarray:
@@ -480,31 +478,46 @@ class _Units:
             return np.array([[token_f1(x, y) for x, y in zip(row, self.references)] for row in self.values])
         return self.values == self.references
 
-    def correct_and_label_bits(self) -> tuple[np.ndarray, int | None]:
-        """`correct()`, and for integer labels the bitwise OR of all predictions, from one read of the array.
 
-        Works in blocks of examples so that each block is compared while still in cache after the OR.
-        """
-        if self.pi != "exact" or self.values.dtype.kind not in "biu":
-            return self.correct(), None
-        correct, label_bits = np.empty(self.values.shape, dtype=bool), 0
-        for start in range(0, self.values.shape[1], _BLOCK):
-            block = slice(start, start + _BLOCK)
-            label_bits |= _label_bits(self.values[:, block])
-            np.equal(self.values[:, block], self.references[block], out=correct[:, block])
-        return correct, label_bits
+class _Correctness:
+    """The seeds against the references: the (S, U) `matrix` (built on first use when not needed at once),
+    `n_correct` (seeds right per unit, for an indicator pi), `seed_hits` (units right per seed) and, for
+    integer labels, `label_bits` (the bitwise OR of all predictions).
+
+    Integer labels are tallied block by block in one read of the predictions, with no (S, U) array.
+    """
+
+    def __init__(self, units: _Units):
+        self.units = units
+        self.seed_hits = self.label_bits = None
+        if units.pi == "exact" and units.values.dtype.kind in "biu":
+            self.n_correct, self.seed_hits, self.label_bits = _tally(units.values, units.references)
+        else:
+            self.n_correct = _count_true(self.matrix) if self.matrix.dtype == bool else None
+
+    @functools.cached_property
+    def matrix(self) -> np.ndarray:
+        return self.units.correct()
 
 
-def _label_matrix(names, rows, task) -> np.ndarray:
-    """(S, N) labels of one type; a numeric or string array is checked in one go, other input seed by seed."""
-    if isinstance(rows, np.ndarray) and rows.dtype.kind in "biufUS":
-        try:
-            return _as_labels(rows.reshape(-1), "predictions", task).reshape(rows.shape)
-        except ValueError:
-            pass  # checked again seed by seed below, to name the seed in the message
-    labels = [_as_labels(row, f"Seed {name}", task) for name, row in zip(names, rows)]
-    _check_same_kind(labels, [f"seed {n}" for n in names])
-    return np.stack(labels)
+def _tally(values: np.ndarray, references: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """Per column the seeds equal to the reference, per seed the columns equal, and the OR of all labels.
+
+    Works on blocks of columns that stay in cache between the OR and the comparison, reusing one buffer.
+    """
+    n_seeds, n_units = values.shape
+    n_correct = np.empty(n_units, dtype=np.uint8 if n_seeds < 256 else np.intp)
+    seed_hits = np.zeros(n_seeds, dtype=np.int64)
+    buffer = np.empty((n_seeds, min(n_units, _BLOCK)), dtype=bool)
+    label_bits = 0
+    for start in range(0, n_units, _BLOCK):
+        block = values[:, start : start + _BLOCK]
+        hits = buffer[:, : block.shape[1]]
+        label_bits |= _label_bits(block)
+        np.equal(block, references[start : start + _BLOCK], out=hits)
+        np.add.reduce(hits, axis=0, dtype=n_correct.dtype, out=n_correct[start : start + _BLOCK])
+        seed_hits += [np.count_nonzero(row) for row in hits]  # per row: much faster than axis=1
+    return n_correct, seed_hits, label_bits
 
 
 @dataclass
@@ -531,6 +544,18 @@ class _ExampleScores:
 
     def __len__(self) -> int:
         return len(self.values if self.values is not None else self.index)
+
+
+def _label_matrix(names, rows, task) -> np.ndarray:
+    """(S, N) labels of one type; a numeric or string array is checked in one go, other input seed by seed."""
+    if isinstance(rows, np.ndarray) and rows.dtype.kind in "biufUS":
+        try:
+            return _as_labels(rows.reshape(-1), "predictions", task).reshape(rows.shape)
+        except ValueError:
+            pass  # checked again seed by seed below, to name the seed in the message
+    labels = [_as_labels(row, f"Seed {name}", task) for name, row in zip(names, rows)]
+    _check_same_kind(labels, [f"seed {n}" for n in names])
+    return np.stack(labels)
 
 
 def _classification_units(names, rows, references, task) -> _Units:
@@ -617,11 +642,13 @@ def _build_units(task, names, rows, references, tolerance, pi) -> _Units:
 
 
 # ------------------------------------------------------------------------------------------- the metric
-def _zeta_per_seed(units: _Units, zeta_name: str, zeta_fn, correct, examples: np.ndarray | None = None):
+def _zeta_per_seed(units: _Units, zeta_name: str, zeta_fn, correctness, examples: np.ndarray | None = None):
     """zeta of every seed, on all examples or on the given (bootstrap) examples."""
     index = slice(None) if examples is None else units.units_of(examples)
-    if zeta_name in ("accuracy", "exact_match") and correct.dtype == bool:  # reuse the correctness matrix
-        picked = correct[:, index]
+    if zeta_name in ("accuracy", "exact_match") and correctness.n_correct is not None:  # reuse the correctness
+        if examples is None and correctness.seed_hits is not None:
+            return correctness.seed_hits / units.values.shape[1]
+        picked = correctness.matrix[:, index]
         return np.array([np.count_nonzero(row) for row in picked]) / picked.shape[1]
     references = units.references[index]
     return np.array([zeta_fn(row[index], references) for row in units.values])
@@ -656,15 +683,15 @@ def _bootstrap_ci(agreement, both_correct, zeta_of, n_bootstrap, confidence_leve
     }
 
 
-def _pairwise_matrices(units: _Units, correct: np.ndarray | None) -> dict[str, list]:
+def _pairwise_matrices(units: _Units, correctness: "_Correctness | None") -> dict[str, list]:
     n_seeds = units.values.shape[0]
     con = np.eye(n_seeds)
     for a in range(n_seeds):
         for b in range(a + 1, n_seeds):
             con[a, b] = con[b, a] = np.mean(units.per_example(units.pair_agreement(a, b).astype(np.float64)))
     matrices = {"con_matrix": con.tolist()}
-    if correct is not None:
-        scores = correct.astype(np.float64)
+    if correctness is not None:
+        scores = correctness.matrix.astype(np.float64)
         ccon = np.array(
             [[np.mean(units.per_example(scores[a] * scores[b])) for b in range(n_seeds)] for a in range(n_seeds)]
         )
@@ -723,12 +750,12 @@ def seed_consistency(
     units = _build_units(task, names, rows, references, tolerance, pi)
     zeta_name, zeta_fn = _resolve_zeta(zeta, task, pos_label)
     n_seeds = len(names)
-    correct, label_bits = (None, None) if units.references is None else units.correct_and_label_bits()
-    agreement, both_correct = units.scores(correct, label_bits)
+    correctness = None if units.references is None else _Correctness(units)
+    agreement, both_correct = units.scores(correctness)
     report = {"con": None, "ccon": None, "var": None, "zeta_mean": None, "zeta": None}
-    zeta_of = None if correct is None else functools.partial(_zeta_per_seed, units, zeta_name, zeta_fn, correct)
+    zeta_of = None if correctness is None else functools.partial(_zeta_per_seed, units, zeta_name, zeta_fn, correctness)
     report.update(_summaries(agreement, both_correct, zeta_of))
-    if correct is not None:
+    if correctness is not None:
         report["zeta"] = report["zeta"].tolist()
     report.update(
         seeds=list(names),
@@ -739,18 +766,17 @@ def seed_consistency(
         zeta_name=zeta_name,
     )
     if pairwise:
-        report.update(_pairwise_matrices(units, correct))
+        report.update(_pairwise_matrices(units, correctness))
     if per_example:
-        n_correct = None if correct is None else units.per_example(correct.astype(np.float64)).sum(axis=0)
+        if correctness is None:
+            n_correct = None
+        elif correctness.n_correct is not None and units.example_starts is None:
+            n_correct = correctness.n_correct.astype(int).tolist()
+        else:  # seeds' shares of correct tokens, or their scores, summed
+            n_correct = units.per_example(correctness.matrix.astype(np.float64)).sum(axis=0).tolist()
         report["per_example"] = {
             "agreement": agreement.array().tolist(),
-            "n_correct": None
-            if n_correct is None
-            else (
-                n_correct.round().astype(int).tolist()
-                if correct.dtype == bool and units.example_starts is None
-                else n_correct.tolist()
-            ),
+            "n_correct": n_correct,
             "majority": _majority(units),
         }
     if kappa:
