@@ -118,3 +118,8 @@ def test_light_modules_do_not_import_evaluate():
     code = "import sys, seed_consistency_metric.predictions_io; print('evaluate' in sys.modules)"
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=SCRIPT.parents[1])
     assert run.stdout.strip() == "False", run.stderr
+
+
+def test_unknown_config_is_a_clear_error():
+    with pytest.raises(ValueError, match="Unknown config 'ranking'; choose one of"):
+        evaluate.load(str(SCRIPT), "ranking")
