@@ -332,12 +332,8 @@ def agreeing_pair_fraction(values: np.ndarray) -> np.ndarray:
                 return (share + share[::-1])[np.add.reduce(values, axis=0, dtype=np.int64)]
             counts = [_count_true(values == k).astype(np.intp) for k in range(all_bits)]
             return sum(share[c] for c in counts) + share[n_seeds - sum(counts)]  # the last label: all the rest
-    ordered = np.sort(values, axis=0)
-    starts_run = np.ones(ordered.shape, dtype=bool)
-    starts_run[1:] = ordered[1:] != ordered[:-1]
-    position = np.arange(n_seeds)[:, None]
-    run_start = np.maximum.accumulate(np.where(starts_run, position, 0), axis=0)
-    return (position - run_start).sum(axis=0) / n_pairs
+    _, equal_before = _sorted_runs(values)  # summed per column: the agreeing pairs
+    return equal_before.sum(axis=0) / n_pairs
 
 
 def both_correct_pair_fraction(correct: np.ndarray) -> np.ndarray:
@@ -387,14 +383,19 @@ def _tolerance_pair_fraction(values: np.ndarray, tolerance: float) -> np.ndarray
     return agreeing / (n_seeds * (n_seeds - 1) / 2)
 
 
-def _column_mode(values: np.ndarray) -> np.ndarray:
-    """Most frequent label of every column (ties go to the smallest label)."""
+def _sorted_runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every column sorted, and for each entry how many equal entries come before it in its sorted column."""
     ordered = np.sort(values, axis=0)
     starts_run = np.ones(ordered.shape, dtype=bool)
     starts_run[1:] = ordered[1:] != ordered[:-1]
     position = np.arange(values.shape[0])[:, None]
-    run_length = position - np.maximum.accumulate(np.where(starts_run, position, 0), axis=0) + 1
-    return ordered[np.argmax(run_length, axis=0), np.arange(values.shape[1])]
+    return ordered, position - np.maximum.accumulate(np.where(starts_run, position, 0), axis=0)
+
+
+def _column_mode(values: np.ndarray) -> np.ndarray:
+    """Most frequent label of every column (ties go to the smallest label)."""
+    ordered, equal_before = _sorted_runs(values)  # largest at the end of the longest run, first such run wins
+    return ordered[np.argmax(equal_before, axis=0), np.arange(values.shape[1])]
 
 
 # ------------------------------------------------------------------------------------------- tasks as units
