@@ -66,3 +66,15 @@ def test_killed_run_resumes_unfinished_seed_and_retrains_nothing_finished(tmp_pa
         assert read_jsonl_column(run / seed / "predictions.jsonl", "prediction") == read_jsonl_column(
             uninterrupted / seed / "predictions.jsonl", "prediction"
         )
+
+
+def test_resume_skips_a_checkpoint_left_half_written_by_a_kill(tmp_path):
+    from trainer_ext.seed_run import last_complete_checkpoint
+
+    assert last_complete_checkpoint(tmp_path / "no-such-seed") is None
+    for step, files in ((4, ["model.safetensors", "trainer_state.json"]), (12, ["model.safetensors"]), (8, [])):
+        (tmp_path / f"checkpoint-{step}").mkdir()
+        for name in files:
+            (tmp_path / f"checkpoint-{step}" / name).write_text("{}")
+    # checkpoint-12 has weights but no trainer_state.json (Trainer writes it last): killed while saving.
+    assert last_complete_checkpoint(tmp_path) == str(tmp_path / "checkpoint-4")

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from transformers import Trainer, TrainingArguments
-from transformers.trainer_utils import TrainOutput, get_last_checkpoint
+from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, TrainOutput
 
 from seed_consistency_metric.predictions_io import (
     DONE_MARKER,
@@ -44,6 +44,28 @@ def example_ids(dataset: Any) -> list | None:
         if name in columns:
             return list(dataset[name])
     return None
+
+
+def last_complete_checkpoint(seed_dir: Path) -> str | None:
+    """The newest ``checkpoint-<step>`` Trainer finished writing (it writes ``trainer_state.json`` last).
+
+    A run killed while saving leaves a newer, partial checkpoint behind; resuming skips it.
+
+    >>> import tempfile
+    >>> seed_dir = Path(tempfile.mkdtemp())
+    >>> for step, complete in ((4, True), (8, False)):
+    ...     (seed_dir / f"checkpoint-{step}").mkdir()
+    ...     if complete:
+    ...         _ = (seed_dir / f"checkpoint-{step}" / "trainer_state.json").write_text("{}")
+    >>> Path(last_complete_checkpoint(seed_dir)).name
+    'checkpoint-4'
+    """
+    steps = [
+        int(path.name.removeprefix(f"{PREFIX_CHECKPOINT_DIR}-"))
+        for path in (seed_dir.glob(f"{PREFIX_CHECKPOINT_DIR}-*") if seed_dir.is_dir() else ())
+        if path.name.removeprefix(f"{PREFIX_CHECKPOINT_DIR}-").isdigit() and (path / "trainer_state.json").is_file()
+    ]
+    return str(seed_dir / f"{PREFIX_CHECKPOINT_DIR}-{max(steps)}") if steps else None
 
 
 @dataclasses.dataclass
@@ -100,7 +122,7 @@ class SeedRun:
             return False
         args = self.seed_args(seed, root)
         seed_dir = Path(args.output_dir)
-        checkpoint = get_last_checkpoint(seed_dir) if resume and seed_dir.is_dir() else None
+        checkpoint = last_complete_checkpoint(seed_dir) if resume else None
         started = time.time()
         with self.factory.seed_model(args.seed) as model:
             trainer = self.make_trainer(model, args)
