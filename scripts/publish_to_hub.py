@@ -16,12 +16,17 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-METRIC_FILES = ("seed_consistency.py", "README.md", "app.py", "requirements.txt")
+METRIC_FILES = ("README.md", "app.py", "requirements.txt")  # beside the script and the modules it imports
 
 
 def stage_metric(target: Path) -> Path:
-    """The metric Space: the self-contained script, its card, its widget and requirements."""
+    """The metric Space: the script and the sibling modules it imports, its card, its widget and requirements."""
+    sys.path.insert(0, str(ROOT))
+    from _seed_consistency_evaluate import metric_files
+
     target.mkdir(parents=True)
+    for name, data in metric_files(ROOT / "seed_consistency_metric").items():
+        (target / name).write_bytes(data)
     for name in METRIC_FILES:
         shutil.copy2(ROOT / "seed_consistency_metric" / name, target / name)
     return target

@@ -5,22 +5,26 @@ Run locally: python seed_consistency_metric/app.py
 """
 
 import functools
+import importlib
 import os
 from pathlib import Path
 
 import evaluate
 import gradio as gr
-from seed_consistency import ZETAS_BY_TASK  # the metric script beside this file (the Space's working directory)
 
 SCRIPT = str(Path(__file__).resolve().parent / "seed_consistency.py")
-TASK_ZETAS = {task: list(zetas) for task, zetas in ZETAS_BY_TASK.items() if task != "token_classification"}
-EXAMPLE = [["1, 1", "1"], ["1, 0", "1"], ["1, 0", "1"], ["0, 1", "1"], ["0, 1", "1"]]
 
 
 @functools.cache
 def _metric(task: str) -> evaluate.EvaluationModule:
     """The metric with the config (task type) chosen in the page, loaded once per task."""
     return evaluate.load(SCRIPT, task)
+
+
+# the script imports its sibling modules relatively: read its constants through the module evaluate loaded
+ZETAS_BY_TASK = importlib.import_module(type(_metric("classification")).__module__).ZETAS_BY_TASK
+TASK_ZETAS = {task: list(zetas) for task, zetas in ZETAS_BY_TASK.items() if task != "token_classification"}
+EXAMPLE = [["1, 1", "1"], ["1, 0", "1"], ["1, 0", "1"], ["0, 1", "1"], ["0, 1", "1"]]
 
 
 def _parse(value: str, task: str):

@@ -65,8 +65,22 @@ def test_load_by_name_offline_from_any_directory_with_a_fresh_cache(tmp_path):
 def test_register_copies_the_script_once_per_version(tmp_path):
     target = _seed_consistency_evaluate.register(tmp_path)
     assert target.read_bytes() == SCRIPT.read_bytes()
+    for name, data in _seed_consistency_evaluate.metric_files(SCRIPT.parent).items():
+        assert (target.parent / name).read_bytes() == data
     assert target.parent.parent.name == "evaluate-metric--seed_consistency" and len(target.parent.name) == 64
     assert _seed_consistency_evaluate.register(tmp_path) == target
+
+
+def test_metric_files_are_the_script_and_the_siblings_it_imports_at_column_0(tmp_path):
+    (tmp_path / "seed_consistency.py").write_text(
+        "import numpy\nfrom .kernels import count\nfrom .kernels import other\n"
+        "from .intervals import ci  # noqa\n    from .indented import ignored\n"
+    )
+    for name in ("kernels", "intervals", "indented"):
+        (tmp_path / f"{name}.py").write_text(f"# {name}\n")
+    files = _seed_consistency_evaluate.metric_files(tmp_path)
+    assert sorted(files) == ["intervals.py", "kernels.py", "seed_consistency.py"]
+    assert files["kernels.py"] == b"# kernels\n"
 
 
 @pytest.mark.parametrize("module", [metric_module, predictions_io])

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import evaluate
 
+from _seed_consistency_evaluate import metric_files
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -21,16 +23,13 @@ def staged_folder(kind: str) -> Path:
 
 def test_metric_space_is_self_contained(tmp_path):
     folder = staged_folder("metric")
-    assert sorted(p.name for p in folder.iterdir()) == [
-        "README.md",
-        "app.py",
-        "requirements.txt",
-        "seed_consistency.py",
-    ]
+    modules = metric_files(ROOT / "seed_consistency_metric")
+    assert sorted(p.name for p in folder.iterdir()) == sorted(["README.md", "app.py", "requirements.txt", *modules])
     assert (folder / "README.md").read_text().startswith("---\ntitle: Seed Consistency")
-    # The staged script alone (no project package beside it) is a working evaluate metric.
+    # The staged script and its sibling modules alone (no project package beside them) are a working metric.
+    for name in modules:
+        (tmp_path / name).write_bytes((folder / name).read_bytes())
     copy = tmp_path / "seed_consistency.py"
-    copy.write_bytes((folder / "seed_consistency.py").read_bytes())
     result = evaluate.load(str(copy)).compute(predictions=[[1, 1], [1, 0], [1, 0], [0, 1], [0, 1]], references=[1] * 5)
     assert (result["con"], result["var"]) == (0.2, 0.0)
 
