@@ -1,7 +1,9 @@
 """Reading and writing per-seed prediction files and run directories (shared by trainer, CLI and Space).
 
 A run directory holds one folder per seed, `seed-<k>/predictions.jsonl`, one JSON object per example:
-`{"id": ..., "prediction": ..., "label": ...}`. Every write is atomic (temporary file, then `os.replace`),
+`{"id": ..., "prediction": ..., "label": ...}`, and with MultiSeedTrainer(save_probabilities=True) also
+`seed-<k>/probabilities.npy`: the (N, C) class probabilities of those rows, in the same order (float32; for
+regression the (N,) outputs). Every write is atomic (temporary file, then `os.replace`),
 so a killed run never leaves a half-written file behind.
 
 >>> import tempfile
@@ -32,6 +34,7 @@ from typing import Any
 import numpy as np
 
 PREDICTIONS_FILE = "predictions.jsonl"
+PROBABILITIES_FILE = "probabilities.npy"  # beside predictions.jsonl: (N, C) class probabilities, or (N,) outputs
 REPORT_FILE = "consistency_report.json"
 DONE_MARKER = "DONE"
 _SEED_DIR = re.compile(r"^seed-(.+)$")
@@ -102,6 +105,42 @@ def write_seed_predictions(
     return _write_text_atomic(Path(path), "\n".join(lines) + "\n")
 
 
+def probabilities_path(predictions_path: str | os.PathLike) -> Path:
+    """Where the probabilities of a prediction file go: predictions[-<split>].jsonl -> probabilities[-<split>].npy.
+
+    >>> probabilities_path("run/seed-42/predictions-test.jsonl").name
+    'probabilities-test.npy'
+    """
+    path = Path(predictions_path)
+    return path.with_name(path.name.replace("predictions", "probabilities", 1)).with_suffix(".npy")
+
+
+def write_seed_probabilities(path: str | os.PathLike, probabilities) -> Path:
+    """Save one seed's (N, C) class probabilities (or (N,) regression outputs) as float32 .npy, atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(partial, "wb") as handle:
+        np.save(handle, np.asarray(probabilities, dtype=np.float32), allow_pickle=False)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(partial, path)
+    return path
+
+
+def read_seed_probabilities(path: str | os.PathLike, n_examples: int | None = None) -> np.ndarray:
+    """Read a .npy of `write_seed_probabilities`; ValueError naming the file when it is not one of N rows."""
+    try:
+        array = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as error:
+        raise ValueError(f"{path}: not a numeric .npy file ({error}).") from None
+    if array.dtype.kind not in "fiu" or array.ndim not in (1, 2):
+        raise ValueError(f"{path}: expected (examples, classes) probabilities, got {array.dtype} {array.shape}.")
+    if n_examples is not None and len(array) != n_examples:
+        raise ValueError(f"{path}: {len(array)} rows of probabilities for {n_examples} predictions.")
+    return array
+
+
 def read_seed_predictions(path: str | os.PathLike) -> dict[str, list | None]:
     """Read a JSONL file written by `write_seed_predictions`: {"ids", "predictions", "references"}."""
     ids, predictions, references = [], [], []
@@ -141,15 +180,19 @@ class SeedPredictions:
     predictions: list
     references: list | None = None
     ids: list | None = None
+    probabilities: list | None = None  # per seed an (N, C) array of class probabilities, rows in example order
 
     def as_mapping(self) -> dict:
         """{seed: predictions}, the form `seed_consistency` takes."""
         return dict(zip(self.seeds, self.predictions))
 
     def report(self, **kwargs) -> dict:
-        """`seed_consistency(...)` on these predictions; kwargs are passed on (task, zeta, pairwise, ...)."""
+        """`seed_consistency(...)` on these predictions (and their class probabilities, for classification);
+        kwargs are passed on (task, zeta, pairwise, ...)."""
         from . import seed_consistency  # the metric module imports evaluate: load it only when needed
 
+        if self.probabilities is not None and kwargs.get("task", "classification") == "classification":
+            kwargs.setdefault("probabilities", dict(zip(self.seeds, self.probabilities)))
         return seed_consistency(self.as_mapping(), self.references, **kwargs)
 
 
@@ -166,6 +209,11 @@ def align_by_id(named_rows: dict, label: str = "predictions") -> SeedPredictions
         raise ValueError(f"Seed {seeds[0]}: duplicate example ids in its {label}.")
     order = {_id_key(i): position for position, i in enumerate(ids)}
     predictions, references = [], first["references"]
+    with_probabilities = [seed for seed in seeds if named_rows[seed].get("probabilities") is not None]
+    if with_probabilities and len(with_probabilities) < len(seeds):
+        lacking = next(seed for seed in seeds if seed not in with_probabilities)
+        raise ValueError(f"Seed {with_probabilities[0]} has class probabilities but seed {lacking} has none.")
+    probabilities = [] if with_probabilities else None
     for seed in seeds:
         rows = named_rows[seed]
         keys = [_id_key(i) for i in rows["ids"]]
@@ -186,6 +234,9 @@ def align_by_id(named_rows: dict, label: str = "predictions") -> SeedPredictions
         for where, value in zip(position, rows["predictions"]):
             aligned[where] = value
         predictions.append(aligned)
+        if probabilities is not None:
+            probabilities.append(np.empty_like(rows["probabilities"]))
+            probabilities[-1][position] = rows["probabilities"]
         if rows["references"] is not None and references is not None:
             seed_refs = [None] * len(ids)
             for where, value in zip(position, rows["references"]):
@@ -196,7 +247,9 @@ def align_by_id(named_rows: dict, label: str = "predictions") -> SeedPredictions
                     f"Seed {seed} has label {seed_refs[bad]!r} for id {ids[bad]} but seed {seeds[0]} has "
                     f"{references[bad]!r}."
                 )
-    return SeedPredictions(seeds=seeds, predictions=predictions, references=references, ids=list(ids))
+    return SeedPredictions(
+        seeds=seeds, predictions=predictions, references=references, ids=list(ids), probabilities=probabilities
+    )
 
 
 def _id_key(value) -> str:
@@ -226,7 +279,16 @@ def read_run_dir(run_dir: str | os.PathLike, filename: str = PREDICTIONS_FILE) -
         raise ValueError(
             f"{run_dir}: found {len(folders)} seed folder(s) with {filename}; seed consistency needs at least 2."
         )
-    return align_by_id({seed: read_seed_predictions(folder / filename) for seed, folder in folders.items()})
+    return align_by_id({seed: _seed_rows(folder / filename) for seed, folder in folders.items()})
+
+
+def _seed_rows(path: Path) -> dict:
+    """One seed's prediction file, with the class probabilities saved beside it (2-D ones only) when present."""
+    rows = read_seed_predictions(path)
+    if probabilities_path(path).is_file():
+        probabilities = read_seed_probabilities(probabilities_path(path), len(rows["predictions"]))
+        rows["probabilities"] = probabilities if probabilities.ndim == 2 else None  # 1-D: regression outputs
+    return rows
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -274,6 +336,7 @@ class _SeedColumn:
     rows: list[int]  # 1-based row of each prediction in its file, for messages
     ids: list | None = None
     references: list | None = None
+    probabilities: np.ndarray | None = None  # (N, C), from a run directory's probabilities.npy
 
 
 def _python_value(value: Any) -> Any:
@@ -594,6 +657,7 @@ def _align_seed_columns(seeds: list[_SeedColumn], notes: list[str]) -> SeedPredi
             "ids": c.ids if with_ids else list(range(len(c.predictions))),
             "predictions": c.predictions,
             "references": c.references,
+            "probabilities": c.probabilities,
         }
         for c in seeds
     }
@@ -612,6 +676,7 @@ def _align_seed_columns(seeds: list[_SeedColumn], notes: list[str]) -> SeedPredi
             predictions=[aligned.predictions[k] for k in order],
             references=aligned.references,
             ids=aligned.ids,
+            probabilities=None if aligned.probabilities is None else [aligned.probabilities[k] for k in order],
         )
     if with_ids:
         notes.append(f"matched the rows of {len(seeds)} seeds by id")
@@ -723,12 +788,12 @@ def _run_dir_columns(run_dir: Path, name: str) -> list[_SeedColumn]:
     except ValueError as err:
         raise ValueError(str(err).replace(str(run_dir), name)) from None
     rows = list(range(1, len(loaded.predictions[0]) + 1))
-    return [
-        _SeedColumn(
-            seed, f"{name}/{seed_dir_name(seed)}/{PREDICTIONS_FILE}", predictions, rows, loaded.ids, loaded.references
-        )
-        for seed, predictions in zip(loaded.seeds, loaded.predictions, strict=True)
-    ]
+    probabilities = loaded.probabilities or [None] * len(loaded.seeds)
+    columns = []
+    for seed, predictions, seed_probabilities in zip(loaded.seeds, loaded.predictions, probabilities, strict=True):
+        source = f"{name}/{seed_dir_name(seed)}/{PREDICTIONS_FILE}"
+        columns.append(_SeedColumn(seed, source, predictions, rows, loaded.ids, loaded.references, seed_probabilities))
+    return columns
 
 
 def load_uploaded_predictions(
