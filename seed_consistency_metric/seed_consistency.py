@@ -16,6 +16,22 @@ import datasets
 import evaluate
 import numpy as np
 
+from .probabilistic import pairwise_soft, probability_array, soft_agreement, true_class_probabilities
+from .resampling import (
+    ExampleStats,
+    bootstrap_samples,
+    check_bootstrap_args,
+    ci_method,
+    compare_samples,
+    group_examples,
+    pair_index,
+    percentile_interval,
+    two_sided_p_value,
+)
+from .seed_budget import seed_curve
+from .accuracy_identity import con_decomposition
+from .diagnostics import degenerate_warnings, identical_seed_warnings, majority_label
+
 _CITATION = """\
 @article{bui2025seeds,
   title   = {Assessing the Macro and Micro Effects of Random Seeds on Fine-Tuning Large Language Models},
@@ -48,6 +64,11 @@ Args:
     tolerance: regression only: two values agree (and a value is correct) when they differ by at most this.
     pi: generation only: "exact_match" (after SQuAD normalisation) or "token_f1" between two seeds' outputs.
     pos_label: the positive class of zeta="f1".
+    probabilities: classification only: per example, the S seeds' class probabilities, shape (N, S, C) (the
+        direct API takes (S, N, C) or {seed: (N, C)}); rows must be non-negative and sum to 1. Adds soft_con
+        (pi = 1 - total variation distance between two seeds' distributions), soft_ccon (pi = the product of
+        the two seeds' probabilities of the true class; references must be class indices 0..C-1) and the
+        ensemble's "mean_probabilities"; zeta, con and ccon stay those of the labels.
     pairwise: also return the S x S matrices `con_matrix` and `ccon_matrix`.
     per_example: also return `per_example`: the fraction of seed pairs agreeing, the number of seeds
         correct and the majority prediction of every example.
@@ -58,7 +79,15 @@ Args:
 Returns:
     con, ccon, var, zeta_mean: fractions in [0, 1] (zeta in its own unit, e.g. MAE);
     zeta: the metric of every seed; seeds, n_seeds, n_pairs, n_examples, task, zeta_name;
-    and con_matrix, ccon_matrix, per_example, kappa, ci when asked for.
+    warnings: plain-English strings, empty when fine: seeds predicting a single label or fewer labels than
+        the references, seeds no better than always predicting the majority class, identical seeds;
+    con_decomposition: CON split by correctness, what accuracy implies about it and the independent-errors
+        baseline (see the metric card; one unit per example, exact-match pi, references given; else None);
+    ensemble: zeta of the S-seed ensemble, {"majority_vote": ...} (ties go to the smallest label;
+        {"mean_prediction": ...} for regression), plus "mean_probabilities" (argmax of the mean probabilities)
+        when probabilities are given; None without references;
+    soft_con, soft_ccon with probabilities; and con_matrix, ccon_matrix (soft_con_matrix, soft_ccon_matrix),
+    per_example, kappa, ci when asked for.
 Examples:
     >>> import evaluate
     >>> metric = evaluate.load("seed_consistency")
@@ -288,7 +317,7 @@ def _as_labels(row, what: str, task: str) -> np.ndarray:
     """One seed's (or the references') labels as a 1-D numpy array of a single type."""
     values = row if isinstance(row, np.ndarray) else np.asarray(list(row), dtype=object)
     if values.ndim != 1:
-        raise ValueError(f"{what} must be one value per example, got shape {values.shape}.")
+        raise ValueError(f"{what} must be one value per example, got shape {values.shape} (row 0 is a list).")
     kind = _label_kind(values, what)
     if task == "regression":
         if kind == "str":
@@ -298,10 +327,21 @@ def _as_labels(row, what: str, task: str) -> np.ndarray:
         if not np.all(values.astype(np.float64) == np.round(values.astype(np.float64))):
             bad = int(np.flatnonzero(values.astype(np.float64) != np.round(values.astype(np.float64)))[0])
             raise ValueError(f"{what} has a non-integer label {values[bad]} at row {bad}; use task='regression'.")
-        return values.astype(np.int64)
+        return _int64(values, what)
     if kind == "int":
-        return values.astype(np.int64) if values.dtype == object else values
+        return _int64(values, what) if values.dtype == object else values
     return values.astype(str)
+
+
+def _int64(values: np.ndarray, what: str) -> np.ndarray:
+    """Whole-number labels as int64; ValueError naming the first one outside the int64 range."""
+    try:
+        if values.dtype.kind == "f" and np.any(np.abs(values) >= 2.0**63):
+            raise OverflowError
+        return values.astype(np.int64)
+    except OverflowError:
+        bad = next(i for i, v in enumerate(values) if not -(2**63) <= v < 2**63)
+        raise ValueError(f"{what} has a label {values[bad]} at row {bad}, outside the int64 range.") from None
 
 
 def _check_same_kind(arrays: list[np.ndarray], names: list[str]) -> None:
@@ -394,6 +434,12 @@ def _sorted_runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _column_mode(values: np.ndarray) -> np.ndarray:
     """Most frequent label of every column (ties go to the smallest label)."""
+    if values.dtype.kind in "biu":
+        all_bits = _label_bits(values)
+        if 0 <= all_bits <= 1:  # binary: 1 where more than half of the seeds say 1
+            return (2 * np.add.reduce(values, axis=0, dtype=np.intp) > values.shape[0]).astype(values.dtype)
+        if 0 <= all_bits < _SMALL_LABEL_RANGE:  # count each label; argmax takes the first (smallest) of a tie
+            return np.argmax([_count_true(values == k) for k in range(all_bits + 1)], axis=0).astype(values.dtype)
     ordered, equal_before = _sorted_runs(values)  # largest at the end of the longest run, first such run wins
     return ordered[np.argmax(equal_before, axis=0), np.arange(values.shape[1])]
 
@@ -670,18 +716,84 @@ def _summaries(agreement, both_correct, zeta_of, examples=None) -> dict:
     return summary
 
 
-def _bootstrap_ci(agreement, both_correct, zeta_of, n_bootstrap, confidence_level, random_state):
-    if not 0 < confidence_level < 1:
-        raise ValueError(f"confidence_level must be in (0, 1), got {confidence_level}.")
-    rng = np.random.default_rng(random_state)
-    n = len(agreement)
-    samples = [_summaries(agreement, both_correct, zeta_of, rng.integers(0, n, n)) for _ in range(n_bootstrap)]
-    alpha = (1 - confidence_level) / 2
-    return {
-        key: [float(v) for v in np.quantile([s[key] for s in samples], [alpha, 1 - alpha])]
-        for key in ("con", "ccon", "var", "zeta_mean")
-        if key in samples[0]
-    }
+def _additive_zeta_scores(units: _Units, zeta_name: str, zeta_fn, correct: np.ndarray) -> np.ndarray | None:
+    """(S, U) per-unit scores whose mean over the units is zeta (`correct`: the (S, U) correctness); None when zeta
+    is no such mean (MCC, F1, Pearson, a callable)."""
+    if zeta_fn is not _ZETAS.get(zeta_name):
+        return None
+    if zeta_name in ("accuracy", "exact_match"):
+        return correct if units.pi == "exact" else units.values == units.references
+    if zeta_name == "token_f1":
+        return correct if units.pi == "token_f1" else _Units(units.values, units.references, pi="token_f1").correct()
+    return np.abs(units.values - units.references)  # mae
+
+
+def _example_stats(units: _Units, correctness, zeta_name: str, zeta_fn, grouping=None, extra=()) -> ExampleStats:
+    """The per-example sufficient statistics of the bootstrap, examples with equal labels grouped into columns.
+
+    grouping: (columns, counts, inverse) shared with another model's stats (compare); extra: per-example scores
+    that must not be grouped away (soft CON).
+    """
+    n_seeds, n_examples = units.values.shape[0], units.n_examples
+    if grouping is None and units.example_starts is None:
+        keys = [units.values] + ([] if units.references is None else [units.references]) + list(extra)
+        grouping = group_examples(keys)
+    elif grouping is None:  # tokens: one column per example
+        grouping = (np.arange(n_examples), np.ones(n_examples, dtype=np.int64), np.arange(n_examples))
+    columns, counts, inverse = grouping
+    if units.example_starts is None:
+        sub = _Units(units.values[:, columns], None if units.references is None else units.references[columns],
+                     pi=units.pi, tolerance=units.tolerance)  # fmt: skip
+        units_per_example = np.ones(len(columns))
+    else:
+        sub, units_per_example = units, np.diff(units.example_starts).astype(np.float64)
+    first, second = pair_index(n_seeds)
+    if sub.pi == "token_f1":
+        agree = np.array([sub.pair_agreement(a, b) for a, b in zip(first, second)])
+    elif sub.pi == "tolerance":
+        agree = np.abs(sub.values[first] - sub.values[second]) <= sub.tolerance
+    else:
+        agree = sub.values[first] == sub.values[second]
+    both = hits = None
+    if correctness is not None:
+        correct = sub.correct().astype(np.float64)
+        both = sub.per_example(correct[first] * correct[second])
+        scores = _additive_zeta_scores(sub, zeta_name, zeta_fn, correct)
+        if scores is not None:
+            hits = sub.per_example(scores.astype(np.float64)) * units_per_example
+    agree = sub.per_example(agree.astype(np.float64))
+    return ExampleStats(agree, both, hits, units_per_example, counts, columns, inverse)
+
+
+def _bootstrap_ci(units, correctness, zeta_name, zeta_fn, n_bootstrap, confidence_level, random_state, resample,
+                  extra=None):  # fmt: skip
+    """(ci, ci_method): percentile intervals of con, ccon, var, zeta_mean (resampled as `resample` says) and of
+    the means of the `extra` per-example scores (examples resampled, seeds fixed)."""
+    n_bootstrap = check_bootstrap_args(n_bootstrap, confidence_level, resample, units.values.shape[0])
+    extra = extra or {}
+    stats = _example_stats(units, correctness, zeta_name, zeta_fn, extra=list(extra.values()))
+    samples = bootstrap_samples(
+        stats, n_bootstrap, np.random.default_rng(random_state), resample,
+        _zeta_sampler(units, zeta_name, zeta_fn, correctness, stats), extra={k: v[stats.columns] for k, v in extra.items()},
+    )  # fmt: skip
+    ci = {key: percentile_interval(values, confidence_level) for key, values in samples.items()}
+    method = ci_method(resample, n_bootstrap, confidence_level)
+    if extra and resample != "examples":
+        method += f"; {', '.join(extra)}: examples resampled, seeds fixed"
+    return ci, method
+
+
+def _zeta_sampler(units, zeta_name, zeta_fn, correctness, stats: ExampleStats):
+    """zeta_of(example counts (b, K)) -> (b, S) for a zeta that is not a mean over examples (else None)."""
+    if correctness is None or stats.hits is not None:
+        return None
+
+    def zeta_of(example_counts: np.ndarray) -> np.ndarray:
+        return np.array(
+            [_zeta_per_seed(units, zeta_name, zeta_fn, correctness, np.repeat(stats.columns, row)) for row in example_counts]
+        )
+
+    return zeta_of
 
 
 def _pairwise_matrices(units: _Units, correctness: "_Correctness | None") -> dict[str, list]:
@@ -709,6 +821,49 @@ def _majority(units: _Units) -> list:
     return [modes[s:e].tolist() for s, e in zip(units.example_starts[:-1], units.example_starts[1:])]
 
 
+def _ensemble(units, correctness, both_correct, zeta_fn, zeta_name, probabilities) -> dict[str, float] | None:
+    """zeta of the S-seed ensemble: the majority vote of the labels (ties: the smallest label) or, for regression,
+    the mean prediction; with probabilities also the argmax of the mean probabilities (ties: the smallest class)."""
+    if correctness is None:
+        return None
+    if units.pi == "tolerance":
+        return {"mean_prediction": float(zeta_fn(units.values.mean(axis=0), units.references))}
+    n_seeds, bits = units.values.shape[0], correctness.label_bits
+    counted = zeta_name in ("accuracy", "exact_match") and both_correct.histogram is not None
+    if counted and bits is not None and 0 <= bits <= 1 and 0 <= _label_bits(units.references) <= 1:
+        # binary labels: the vote is right where more than half of the seeds are, or on a tie where the truth is 0
+        wins = both_correct.histogram[n_seeds // 2 + 1 :].sum()
+        if n_seeds % 2 == 0:
+            wins += np.count_nonzero((correctness.n_correct == n_seeds // 2) & (units.references == 0))
+        ensemble = {"majority_vote": float(wins / units.values.shape[1])}
+    else:
+        ensemble = {"majority_vote": float(zeta_fn(_column_mode(units.values), units.references))}
+    if probabilities is not None:
+        ensemble["mean_probabilities"] = float(zeta_fn(probabilities.mean(axis=0).argmax(axis=1), units.references))
+    return ensemble
+
+
+def _with_probabilities(predictions, probabilities, seeds) -> tuple:
+    """The predictions (the argmax labels when None) and the checked (S, N, C) probabilities, in one seed order."""
+    names, array = probability_array(probabilities, seeds)
+    if predictions is None:
+        return dict(zip(names, array.argmax(axis=2))), array
+    prediction_names, rows = _as_seed_rows(predictions, seeds)
+    if len(names) != len(prediction_names):
+        raise ValueError(f"Probabilities of {len(names)} seeds for the predictions of {len(prediction_names)} seeds.")
+    if isinstance(probabilities, Mapping) and list(map(str, names)) != list(map(str, prediction_names)):
+        raise ValueError(
+            f"The probabilities are of seeds {names} but the predictions of seeds {prediction_names} "
+            "(give the same seeds in the same order)."
+        )
+    if array.shape[1] != len(rows[0]):
+        raise ValueError(
+            f"Probabilities of seed {prediction_names[0]} have {array.shape[1]} rows but its predictions "
+            f"{len(rows[0])} examples."
+        )
+    return predictions, array
+
+
 def _fleiss_kappa(units: _Units, agreement: "_ExampleScores") -> float:
     if units.pi != "exact":
         raise ValueError(
@@ -721,10 +876,43 @@ def _fleiss_kappa(units: _Units, agreement: "_ExampleScores") -> float:
     return 1.0 if chance == 1 else (observed - chance) / (1 - chance)
 
 
+_BASELINE_ZETAS = ("accuracy", "mcc", "f1", "macro_f1")  # higher is better; always-majority is their floor
+
+
+def _run_diagnostics(units: _Units, names: list, task: str, zeta_fn, report: dict) -> tuple[list, dict | None]:
+    """report["warnings"] (degenerate seeds, identical seeds) and report["con_decomposition"]."""
+    zeta_name, zeta = report["zeta_name"], report["zeta"]
+    categorical = units.pi != "tolerance"
+    labelled = units.references is not None and task in ("classification", "token_classification")
+    warnings = []
+    if categorical:
+        baseline = None
+        if labelled and zeta_name in _BASELINE_ZETAS:
+            constant = np.full_like(units.references, majority_label(units.references))
+            baseline = zeta_fn(constant, units.references)
+        warnings += degenerate_warnings(
+            names, units.values, units.references if labelled else None, zeta, zeta_name, baseline
+        )
+    warnings += identical_seed_warnings(names, units.values, units.n_examples)
+    decomposition = None
+    if units.references is not None and units.pi == "exact" and units.example_starts is None:
+        decomposition = con_decomposition(units.values, units.references, report["con"], report["ccon"])
+    return warnings, decomposition
+
+
+def _prepared(predictions, references, seeds, *, task, zeta, tolerance, pi, pos_label) -> tuple:
+    """(seed names, units, zeta name, zeta function, correctness or None) of checked input."""
+    names, rows = _as_seed_rows(predictions, seeds)
+    units = _build_units(task, names, rows, references, tolerance, pi)
+    zeta_name, zeta_fn = _resolve_zeta(zeta, task, pos_label)
+    return names, units, zeta_name, zeta_fn, None if units.references is None else _Correctness(units)
+
+
 def seed_consistency(
-    predictions,
+    predictions=None,
     references=None,
     *,
+    probabilities=None,
     task: str = "classification",
     zeta: str | Callable | None = None,
     seeds: Sequence | None = None,
@@ -737,27 +925,49 @@ def seed_consistency(
     n_bootstrap: int = 0,
     confidence_level: float = 0.95,
     random_state: int = 0,
+    resample: str = "both",
 ) -> dict:
     """CON, CCON and VAR of S seeds' predictions on the same N examples.
 
     Args are those of the evaluate metric (see `_KWARGS_DESCRIPTION`), except that `predictions` is an (S, N)
-    array-like (one row per seed) or a {seed: predictions} mapping.
+    array-like (one row per seed) or a {seed: predictions} mapping, and `probabilities` an (S, N, C) array-like
+    or a {seed: (N, C)} mapping (then `predictions` may be None: the argmax labels).
 
     >>> report = seed_consistency({42: [1, 1, 1, 0, 0], 52: [1, 0, 0, 1, 1]}, references=[1, 1, 1, 1, 1])
     >>> report["con"], report["ccon"], report["var"], report["zeta"], report["n_pairs"]
     (0.2, 0.2, 0.0, [0.6, 0.6], 1)
     """
-    names, rows = _as_seed_rows(predictions, seeds)
-    units = _build_units(task, names, rows, references, tolerance, pi)
-    zeta_name, zeta_fn = _resolve_zeta(zeta, task, pos_label)
+    if probabilities is not None:
+        if task != "classification":
+            raise ValueError(
+                f"probabilities are class probabilities (task='classification'), not for task={task!r}; "
+                "for regression the ensemble is the mean prediction."
+            )
+        predictions, probabilities = _with_probabilities(predictions, probabilities, seeds)
+    elif predictions is None:
+        raise ValueError("Give the predictions (labels) or the probabilities of every seed.")
+    names, units, zeta_name, zeta_fn, correctness = _prepared(
+        predictions, references, seeds, task=task, zeta=zeta, tolerance=tolerance, pi=pi, pos_label=pos_label
+    )
     n_seeds = len(names)
-    correctness = None if units.references is None else _Correctness(units)
+    if isinstance(n_bootstrap, bool) or n_bootstrap != 0:  # 0: no intervals; anything else is checked first
+        n_bootstrap = check_bootstrap_args(n_bootstrap, confidence_level, resample, n_seeds)
     agreement, both_correct = units.scores(correctness)
     report = {"con": None, "ccon": None, "var": None, "zeta_mean": None, "zeta": None}
     zeta_of = None if correctness is None else functools.partial(_zeta_per_seed, units, zeta_name, zeta_fn, correctness)
     report.update(_summaries(agreement, both_correct, zeta_of))
     if correctness is not None:
         report["zeta"] = report["zeta"].tolist()
+    soft = {}  # per-example soft CON / CCON from the probabilities
+    if probabilities is not None:
+        true_class = None if units.references is None else true_class_probabilities(probabilities, units.references)
+        soft["soft_con"] = soft_agreement(probabilities)
+        if true_class is not None:
+            soft["soft_ccon"] = both_correct_pair_fraction(true_class)
+        report.update(soft_con=float(np.mean(soft["soft_con"])), soft_ccon=None)
+        if true_class is not None:
+            report["soft_ccon"] = float(np.mean(soft["soft_ccon"]))
+    report["ensemble"] = _ensemble(units, correctness, both_correct, zeta_fn, zeta_name, probabilities)
     report.update(
         seeds=list(names),
         n_seeds=n_seeds,
@@ -766,8 +976,11 @@ def seed_consistency(
         task=task,
         zeta_name=zeta_name,
     )
+    report["warnings"], report["con_decomposition"] = _run_diagnostics(units, names, task, zeta_fn, report)
     if pairwise:
         report.update(_pairwise_matrices(units, correctness))
+        if probabilities is not None:
+            report.update(pairwise_soft(probabilities, true_class))
     if per_example:
         if correctness is None:
             n_correct = None
@@ -780,14 +993,177 @@ def seed_consistency(
             "n_correct": n_correct,
             "majority": _majority(units),
         }
+        if probabilities is not None:
+            report["per_example"]["soft_agreement"] = soft["soft_con"].tolist()
     if kappa:
         report["kappa"] = _fleiss_kappa(units, agreement)
     if n_bootstrap:
-        report["ci"] = _bootstrap_ci(agreement, both_correct, zeta_of, int(n_bootstrap), confidence_level, random_state)
+        report["ci"], report["ci_method"] = _bootstrap_ci(
+            units, correctness, zeta_name, zeta_fn, n_bootstrap, confidence_level, random_state, resample, soft
+        )
     return report
 
 
+# ------------------------------------------------------------------------------------------- assess
+def compare_seed_consistency(
+    predictions_a,
+    predictions_b,
+    references=None,
+    *,
+    paired_seeds: bool = False,
+    n_bootstrap: int = 1000,
+    confidence_level: float = 0.95,
+    random_state: int = 0,
+    resample: str = "both",
+    task: str = "classification",
+    zeta: str | Callable | None = None,
+    tolerance: float = 0.0,
+    pi: str = "exact_match",
+    pos_label=1,
+    seeds_a: Sequence | None = None,
+    seeds_b: Sequence | None = None,
+) -> dict:
+    """Compare two recipes (A, B) fine-tuned with several seeds each on the same N examples.
+
+    Each bootstrap resample draws the examples once for both (the examples are paired) and the seeds of each
+    model independently, or once for both with `paired_seeds=True` (seed i of A and of B share the seed value:
+    then both need the same seeds in the same order). Predictions are as in `seed_consistency`.
+
+    Returns a dict:
+        a, b: the `seed_consistency` reports of A and of B, each with its own `ci` and `ci_method`;
+        difference: {metric: B minus A} for con, ccon, var, zeta_mean (None where a metric is None);
+        ci: {metric: [low, high]}, the percentile interval of the difference;
+        p_value: {metric: p}, two-sided bootstrap p-value of "no difference";
+        ci_method: how the intervals were made and what they estimate;
+        paired_seeds, n_bootstrap, confidence_level, n_examples.
+
+    >>> a = {s: [1, 1, 1, 1, 0, 0] for s in (1, 2, 3)}
+    >>> b = {1: [1, 1, 1, 1, 1, 0], 2: [1, 1, 1, 1, 1, 0], 3: [0, 1, 1, 1, 1, 1]}
+    >>> result = compare_seed_consistency(a, b, [1] * 6, n_bootstrap=200)
+    >>> round(result["difference"]["zeta_mean"], 4), round(result["difference"]["con"], 4)
+    (0.1667, -0.2222)
+    """
+    common = {"task": task, "zeta": zeta, "tolerance": tolerance, "pi": pi, "pos_label": pos_label}
+    prepared = [_prepared(p, references, s, **common) for p, s in ((predictions_a, seeds_a), (predictions_b, seeds_b))]
+    (names_a, units_a, *_), (names_b, units_b, *_) = prepared
+    if units_a.n_examples != units_b.n_examples:
+        raise ValueError(
+            f"A has predictions for {units_a.n_examples} examples but B for {units_b.n_examples}: a comparison "
+            "needs both models' predictions on the same test examples, in the same order."
+        )
+    if units_a.example_starts is not None and not np.array_equal(units_a.example_starts, units_b.example_starts):
+        bad = int(np.flatnonzero(np.diff(units_a.example_starts) != np.diff(units_b.example_starts))[0])
+        raise ValueError(f"Row {bad} has a different number of tokens in A than in B: not the same examples.")
+    if paired_seeds and list(map(str, names_a)) != list(map(str, names_b)):
+        raise ValueError(
+            f"paired_seeds=True needs the same seeds in the same order for A and B, got {names_a} and {names_b}."
+        )
+    n_bootstrap = check_bootstrap_args(n_bootstrap, confidence_level, resample, min(len(names_a), len(names_b)))
+    grouping = None
+    if units_a.example_starts is None:
+        keys = [units_a.values, units_b.values] + ([] if units_a.references is None else [units_a.references])
+        grouping = group_examples(keys)
+    stats, zeta_of = [], []
+    for _, units, zeta_name, zeta_fn, correctness in prepared:
+        stats.append(_example_stats(units, correctness, zeta_name, zeta_fn, grouping))
+        zeta_of.append(_zeta_sampler(units, zeta_name, zeta_fn, correctness, stats[-1]))
+    rng = np.random.default_rng(random_state)
+    samples = compare_samples(*stats, n_bootstrap, rng, resample, paired_seeds, *zeta_of)
+    method = ci_method(resample, n_bootstrap, confidence_level)
+    options = {**common, "confidence_level": confidence_level}
+    reports = [seed_consistency(p, references, seeds=s, **options) for p, s in ((predictions_a, seeds_a), (predictions_b, seeds_b))]
+    for report, sample in zip(reports, samples):
+        report["ci"] = {key: percentile_interval(values, confidence_level) for key, values in sample.items()}
+        report["ci_method"] = method
+    keys = [key for key in ("con", "ccon", "var", "zeta_mean") if key in samples[0]]
+    differences = {key: samples[1][key] - samples[0][key] for key in keys}
+    seeds_word = "paired seeds" if paired_seeds else "independent seeds"
+    return {
+        "a": reports[0],
+        "b": reports[1],
+        "difference": {
+            key: None if reports[0][key] is None else reports[1][key] - reports[0][key]
+            for key in ("con", "ccon", "var", "zeta_mean")
+        },
+        "ci": {key: percentile_interval(values, confidence_level) for key, values in differences.items()},
+        "p_value": {key: two_sided_p_value(values) for key, values in differences.items()},
+        "ci_method": f"difference B - A: {method}; examples paired, {seeds_word}",
+        "paired_seeds": paired_seeds,
+        "n_bootstrap": n_bootstrap,
+        "confidence_level": confidence_level,
+        "n_examples": units_a.n_examples,
+    }
+
+
+def seeds_needed(
+    predictions,
+    references=None,
+    *,
+    target: float | Mapping[str, float] | None = None,
+    n_bootstrap: int = 200,
+    confidence_level: float = 0.95,
+    random_state: int = 0,
+    resample: str = "both",
+    n_subsets: int = 10,
+    task: str = "classification",
+    zeta: str | Callable | None = None,
+    seeds: Sequence | None = None,
+    tolerance: float = 0.0,
+    pi: str = "exact_match",
+    pos_label=1,
+) -> dict:
+    """How the metrics and their interval half-widths change with the number of seeds k = 2..S, extrapolated.
+
+    target: the wanted half-width, {metric: half-width} (e.g. {"con": 0.005, "var": 0.01}) or one number for
+    CON (default 0.005: half a point of CON). n_subsets: subsets of k seeds per k (all when there are fewer).
+
+    Returns a dict: rows (one per k: n_subsets, then per metric <m>_mean, <m>_sd, <m>_min, <m>_max over the
+    subsets and <m>_half_width, the mean interval half-width, None at k = 2), fit ({metric: {example_part,
+    seed_part}} of half_width^2 = example_part + seed_part / k), extrapolated (rows k = 3.. of the fitted
+    half-widths), seeds_needed ({metric: {target, k, from}}: k is None when the examples alone are too few),
+    n_seeds, n_bootstrap, ci_method.
+
+    >>> rows = {s: [1, 1, 0, 1, 0, 1, 1, 1][s:] + [1, 1, 0, 1, 0, 1, 1, 1][:s] for s in range(4)}
+    >>> result = seeds_needed(rows, [1] * 8, target=0.05, n_bootstrap=50)
+    >>> [row["k"] for row in result["rows"]], result["rows"][0]["n_subsets"]
+    ([2, 3, 4], 6)
+    """
+    names, units, zeta_name, zeta_fn, correctness = _prepared(
+        predictions, references, seeds, task=task, zeta=zeta, tolerance=tolerance, pi=pi, pos_label=pos_label
+    )
+    n_bootstrap = check_bootstrap_args(n_bootstrap, confidence_level, resample, len(names))
+    targets = {"con": 0.005} if target is None else dict(target) if isinstance(target, Mapping) else {"con": target}
+    unknown = sorted(set(targets) - {"con", "ccon", "var", "zeta_mean"})
+    if unknown or any(not isinstance(v, int | float) or v <= 0 for v in targets.values()):
+        raise ValueError(f"target must be positive half-widths of con, ccon, var or zeta_mean, got {targets}.")
+    if correctness is None and set(targets) - {"con"}:
+        raise ValueError("Targets for ccon, var or zeta_mean need references.")
+    stats = _example_stats(units, correctness, zeta_name, zeta_fn)
+    zeta_values = None if correctness is None else _zeta_per_seed(units, zeta_name, zeta_fn, correctness)
+    curve = seed_curve(
+        stats, zeta_values, n_bootstrap=n_bootstrap, confidence_level=confidence_level,
+        rng=np.random.default_rng(random_state), resample=resample, n_subsets=n_subsets, targets=targets,
+        zeta_of=_zeta_sampler(units, zeta_name, zeta_fn, correctness, stats),
+    )  # fmt: skip
+    return curve | {
+        "seeds": list(names),
+        "n_seeds": len(names),
+        "n_bootstrap": n_bootstrap,
+        "ci_method": ci_method(resample, n_bootstrap, confidence_level),
+    }
+
+
 # ------------------------------------------------------------------------------------------- evaluate shell
+# the value type evaluate stores each task's labels as; the string features come first, so that evaluate (which
+# takes the first feature set that encodes the first example) never turns string labels such as "01" into ints
+_VALUE_TYPES = {
+    "classification": ("string", "int64"),
+    "regression": ("float64",),
+    "token_classification": ("string", "int64"),
+    "generation": ("string",),
+}
+
+
 def _features(task: str) -> list:
     def one(value_type: str):
         value = datasets.Value(value_type)
@@ -800,18 +1176,21 @@ def _features(task: str) -> list:
             )
         return datasets.Features({"predictions": datasets.Sequence(value), "references": value})
 
-    return {
-        "classification": [one("int64"), one("string")],
-        "regression": [one("float64")],
-        "token_classification": [one("int64"), one("string")],
-        "generation": [one("string")],
-    }[task]
+    return [one(value_type) for value_type in _VALUE_TYPES[task]]
 
 
-def _transpose(predictions: list, what: str = "example") -> list:
-    """Per-example lists of S predictions -> S per-seed lists (ValueError when S differs between examples)."""
-    if not predictions:
+def _transpose(predictions, what: str = "example") -> list:
+    """Per-example lists of S predictions -> S per-seed lists (ValueError naming the example when one is not)."""
+    predictions = predictions.tolist() if hasattr(predictions, "tolist") else predictions  # numpy, torch, pandas
+    if predictions is None or isinstance(predictions, str) or not hasattr(predictions, "__len__"):
+        raise ValueError(f"predictions must be a list with one list of S seed predictions per {what}.")
+    if len(predictions) == 0:
         raise ValueError("Empty input: no predictions.")
+    bad = next((i for i, p in enumerate(predictions) if isinstance(p, str) or not hasattr(p, "__len__")), None)
+    if bad is not None:
+        raise ValueError(
+            f"{what.capitalize()} {bad} is {predictions[bad]!r}, not a list of the S seeds' predictions of that {what}."
+        )
     n_seeds = len(predictions[0])
     bad = next((i for i, p in enumerate(predictions) if len(p) != n_seeds), None)
     if bad is not None:
@@ -822,22 +1201,87 @@ def _transpose(predictions: list, what: str = "example") -> list:
     return [list(seed_row) for seed_row in zip(*predictions)]
 
 
+def _checked_value_type(task: str, predictions, references) -> str:
+    """The checks of `seed_consistency` on raw evaluate input, before evaluate's features can cast it.
+
+    Returns the value type ("string", "int64", "float64") the labels are stored as.
+    """
+    if references is None:
+        raise ValueError("references are required here; for CON alone, call seed_consistency() without them.")
+    references = references.tolist() if hasattr(references, "tolist") else references
+    names, rows = _as_seed_rows(_transpose(predictions), None)
+    units = _build_units(task, names, rows, references, 0.0, "exact_match")
+    return {"U": "string", "O": "string", "f": "float64"}.get(units.values.dtype.kind, "int64")
+
+
 @evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS_DESCRIPTION)
 class SeedConsistency(evaluate.Metric):
     """CON, CCON and VAR across fine-tuning seeds; config name = task type (default "classification")."""
 
+    @property
+    def _task(self) -> str:
+        return "classification" if self.config_name in (None, "default") else self.config_name
+
     def _info(self):
-        task = "classification" if self.config_name in (None, "default") else self.config_name
-        if task not in TASKS:
+        if self._task not in TASKS:
             raise ValueError(f"Unknown config {self.config_name!r}; choose one of {list(TASKS)}.")
         return evaluate.MetricInfo(
             description=_DESCRIPTION,
             citation=_CITATION,
             inputs_description=_KWARGS_DESCRIPTION,
-            features=_features(task),
+            features=_features(self._task),
             reference_urls=["https://arxiv.org/abs/2503.07329"],
         )
 
-    def _compute(self, predictions, references, **kwargs):
-        task = "classification" if self.config_name in (None, "default") else self.config_name
-        return seed_consistency(_transpose(predictions), references, task=task, **kwargs)
+    def add_batch(self, *, predictions=None, references=None, **kwargs):
+        """evaluate's add_batch after the metric's own checks: bad input is a ValueError naming the seed and row,
+        never a label silently cast by the features (0.5 -> 0, "1" -> 1)."""
+        value_type = _checked_value_type(self._task, predictions, references)
+        if self.selected_feature_format is not None:  # an earlier batch chose how labels are stored
+            stored = _VALUE_TYPES[self._task][self.features.index(self.selected_feature_format)]
+            if stored != value_type:
+                raise ValueError(f"This batch holds {value_type} labels but the earlier batches held {stored} labels.")
+        super().add_batch(predictions=predictions, references=references, **kwargs)
+
+    def add(self, *, prediction=None, reference=None, **kwargs):
+        """evaluate's add (one example), with the checks of `add_batch`."""
+        self.add_batch(predictions=[prediction], references=[reference], **kwargs)
+
+    def _compute(
+        self,
+        predictions,
+        references,
+        probabilities=None,
+        zeta=None,
+        seeds=None,
+        tolerance=0.0,
+        pi="exact_match",
+        pos_label=1,
+        pairwise=False,
+        per_example=False,
+        kappa=False,
+        n_bootstrap=0,
+        confidence_level=0.95,
+        random_state=0,
+        resample="both",
+    ):
+        if probabilities is not None:  # (N, S, C), per example like the predictions -> S rows of (N, C)
+            probabilities = _transpose(list(probabilities), "probability row")
+        return seed_consistency(
+            _transpose(predictions),
+            references,
+            probabilities=probabilities,
+            task=self._task,
+            zeta=zeta,
+            seeds=seeds,
+            tolerance=tolerance,
+            pi=pi,
+            pos_label=pos_label,
+            pairwise=pairwise,
+            per_example=per_example,
+            kappa=kappa,
+            n_bootstrap=n_bootstrap,
+            confidence_level=confidence_level,
+            random_state=random_state,
+            resample=resample,
+        )

@@ -3,8 +3,10 @@
 import doctest
 import importlib
 import importlib.util
+import inspect
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -44,6 +46,96 @@ def test_load_by_path_with_string_labels_configs_and_options():
     tokens = evaluate.load(str(SCRIPT), "token_classification")
     result = tokens.compute(predictions=[[[1, 2], [1, 0]]], references=[[1, 2]])
     assert result["con"] == 0.5 and result["zeta"] == [1.0, 0.5]
+
+
+def test_evaluate_local_module_test_load_passes_on_our_module(monkeypatch):
+    """huggingface/evaluate's tests/test_metric_common.py LocalModuleTest.test_load, run against our script."""
+    module_path = evaluate.loading.evaluation_module_factory(str(SCRIPT), module_type="metric").module_path
+    module = importlib.import_module(module_path)
+    metric_class = evaluate.loading.import_main_class(module.__name__)
+    parameters = inspect.signature(metric_class._compute).parameters
+    assert all(p.kind != p.VAR_KEYWORD for p in parameters.values()), "no **kwargs in _compute"
+    real_load = evaluate.load  # as their use_local_metrics: evaluate.load(name) loads the local module
+
+    def load_local(name, *args, **kwargs):
+        return real_load(str(SCRIPT) if name == "seed_consistency" else name, *args, **kwargs)
+
+    monkeypatch.setattr(evaluate, "load", load_local)
+    monkeypatch.setattr(doctest, "ELLIPSIS_MARKER", "[...]")
+    try:
+        results = doctest.testmod(module, raise_on_error=True)
+    except doctest.UnexpectedException as error:
+        raise error.exc_info[1] from None
+    assert results.failed == 0 and results.attempted > 1
+
+
+def test_compute_takes_every_option_of_seed_consistency_with_the_same_default():
+    options = {
+        name: p.default
+        for name, p in inspect.signature(metric_module.seed_consistency).parameters.items()
+        if p.kind == p.KEYWORD_ONLY and name != "task"  # the task is the config name
+    }
+    compute = inspect.signature(metric_module.SeedConsistency._compute).parameters
+    assert {name: compute[name].default for name in options if name in compute} == options
+    assert set(compute) == {"self", "predictions", "references", *options}
+
+
+BIG = 2**63
+BAD_INPUTS = [  # (config, predictions per example, references, options, message naming seed / row)
+    (None, [], [], {}, "Empty input: no predictions"),
+    (None, [[1, 1], [1, 0], [0.5, 1]], [1, 1, 1], {}, "Seed 0 has a non-integer label 0.5 at row 2"),
+    (None, [[1, 1], [1, 0]], [1, 1.7], {}, "references has a non-integer label 1.7 at row 1"),
+    (None, [[1, 1], [1, 0]], ["1", "0"], {}, "seed 0 holds numbers but references holds strs"),
+    (None, [["1", "1"], ["1", "0"]], [1, 0], {}, "seed 0 holds strs but references holds numbers"),
+    (None, [[1, 1], [float("nan"), 0]], [1, 1], {}, "Seed 0 has a non-finite value (nan) at row 1"),
+    ("regression", [[1.0, 2.0], [1.5, float("nan")]], [1.0, 2.0], {}, "Seed 1 has a non-finite value (nan) at row 1"),
+    (None, [[1, 1], [1, "a"]], [1, 1], {}, "Seed 1 mixes label types (int at row 0, str at row 1)"),
+    (None, [[1, 1], [[1], 0]], [1, 1], {}, "Seed 0 mixes label types (int at row 0, list at row 1)"),
+    (None, [[[1], [1]], [[0], [1]]], [1, 1], {}, "Seed 0 must be one value per example"),
+    (None, [[1, BIG], [1, 0]], [1, 1], {}, f"Seed 1 has a label {BIG} at row 0, outside the int64 range"),
+    (None, [[1, 1], [1, 0]], [-BIG - 1, 1], {}, f"references has a label {-BIG - 1} at row 0, outside the int64"),
+    (None, [1, 0, 1], [1, 0, 1], {}, "Example 0 is 1, not a list of the S seeds' predictions"),
+    (None, [[1, 1], [1, 0]], [1, 0, 1], {}, "3 references for 2 examples"),
+    (None, [[1, 1], [1, 0]], None, {}, "references are required"),
+    ("generation", [["a", "b"], ["a", 3]], ["a", "b"], {}, "Seed 1 row 1 is int, generation needs strings"),
+    ("token_classification", [[[1, 2], [1, 0.5]]], [[1, 2]], {}, "Seed 1 has a non-integer label 0.5 at row 1"),
+    (None, [[1, 1], [1, 0]], [1, 1], {"n_bootstrap": -5}, "n_bootstrap must be a positive integer, got -5"),
+    (None, [[1, 1], [1, 0]], [1, 1], {"n_bootstrap": 0.5}, "n_bootstrap must be a positive integer, got 0.5"),
+]
+
+
+@pytest.mark.parametrize(("config", "predictions", "references", "options", "message"), BAD_INPUTS)
+def test_bad_input_through_evaluate_is_a_value_error_naming_the_problem(
+    config, predictions, references, options, message
+):
+    metric = evaluate.load(str(SCRIPT), config)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        metric.compute(predictions=predictions, references=references, **options)
+
+
+def test_string_labels_that_look_like_ints_stay_strings_and_whole_floats_are_ints():
+    metric = evaluate.load(str(SCRIPT))
+    # "01" and "1" are different labels: seed 0 is right once, seed 1 twice (int64 storage would merge them)
+    result = metric.compute(predictions=[["01", "1"], ["1", "1"]], references=["1", "1"])
+    assert (result["zeta"], result["con"]) == ([0.5, 1.0], 0.5)
+    result = metric.compute(predictions=[[1.0, 1], [0.0, 1]], references=[1, 1])  # 1.0 is the label 1
+    assert (result["zeta"], result["con"]) == ([0.5, 1.0], 0.5)
+
+
+def test_add_and_add_batch_are_checked_like_compute():
+    metric = evaluate.load(str(SCRIPT))
+    metric.add_batch(predictions=[[1, 1], [1, 0]], references=[1, 1])
+    with pytest.raises(ValueError, match="This batch holds string labels but the earlier batches held int64"):
+        metric.add_batch(predictions=[["1", "0"]], references=["1"])
+    with pytest.raises(ValueError, match="Seed 1 has a non-integer label 0.5 at row 0"):
+        metric.add(prediction=[1, 0.5], reference=1)
+    metric.add(prediction=[0, 1], reference=1)
+    result = metric.compute()
+    assert (result["n_examples"], result["zeta"], result["con"]) == (3, [2 / 3, 2 / 3], pytest.approx(1 / 3))
+
+
+def test_conftest_sets_evaluate_offline_so_load_by_name_does_not_retry_the_hub():
+    assert os.environ["HF_EVALUATE_OFFLINE"] == "1" and evaluate.config.HF_EVALUATE_OFFLINE
 
 
 def test_ragged_rows_through_evaluate_name_the_example():
