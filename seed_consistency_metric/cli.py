@@ -1,5 +1,6 @@
 """The ``seed-consistency`` command line: ``run`` (train S seeds), ``report`` (paper tables/figures),
-``compute`` (a report JSON from prediction files or a run directory).
+``compute`` (a report JSON from prediction files or a run directory), ``check`` (a reported table against the
+accuracy identity).
 
 Imports are lazy: ``report`` and ``compute`` work without torch, and ``--help`` is instant.
 
@@ -10,6 +11,7 @@ Example (shell)::
     seed-consistency report runs/ -o paper_report         # Table 1 (md + csv), Figures 2 and 3 (png)
     seed-consistency compute seed-42.jsonl seed-52.jsonl --zeta mcc -o report.json
     seed-consistency compute wide.csv --references labels.csv --n_bootstrap 1000   # a column per seed
+    seed-consistency check table1.md                      # flag reported CON/CCON/accuracy no predictions allow
 
 Errors end the command with one line naming the problem (set SEED_CONSISTENCY_DEBUG=1 for a traceback).
 """
@@ -30,7 +32,7 @@ DEBUG_ENV = "SEED_CONSISTENCY_DEBUG"
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description="Measure how much random seeds change a model.")
-    commands = parser.add_subparsers(dest="command", metavar="{run,report,compute}", required=True)
+    commands = parser.add_subparsers(dest="command", metavar="{run,report,compute,check}", required=True)
     commands.add_parser(
         "run", add_help=False,
         help="fine-tune with several seeds (no arguments: the CPU demo; `run --help` lists every flag)",
@@ -69,7 +71,20 @@ def build_parser() -> argparse.ArgumentParser:
     compute.add_argument("--confidence_level", type=float, default=0.95)
     compute.add_argument("--random_state", type=int, default=0)
     compute.add_argument("-o", "--output", type=Path, help="write the JSON here instead of printing it")
+    _add_check_parser(commands)
     return parser
+
+
+def _add_check_parser(commands) -> None:
+    check = commands.add_parser(
+        "check", help="flag reported zeta (accuracy) / CON / CCON values that no predictions could produce"
+    )
+    check.add_argument("table", type=Path, help="CSV, TSV or markdown table: task, zeta or accuracy, CON, CCON "
+                       "[, n_classes] [, metric], in percent or fractions")  # fmt: skip
+    check.add_argument("--tolerance", type=float, help="slack per value in the table's units (default: its rounding)")
+    scale = check.add_mutually_exclusive_group()
+    scale.add_argument("--percent", dest="percent", action="store_true", default=None, help="values are percent")
+    scale.add_argument("--fractions", dest="percent", action="store_false", help="values are fractions")
 
 
 def _seed_predictions(args: argparse.Namespace):
@@ -103,6 +118,8 @@ def compute_command(args: argparse.Namespace) -> int:
         pos_label=pos_label, pairwise=args.pairwise, per_example=args.per_example, kappa=args.kappa,
         n_bootstrap=args.n_bootstrap, confidence_level=args.confidence_level, random_state=args.random_state,
     )  # fmt: skip
+    for warning in report.get("warnings", []):
+        print(f"warning: {warning}", file=sys.stderr)
     if args.output:
         write_json_atomic(args.output, report)
         ccon = "n/a" if report["ccon"] is None else f"{report['ccon']:.4f}"
@@ -125,21 +142,45 @@ def report_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def check_command(args: argparse.Namespace) -> int:
+    """Print one line per row; exit status 1 when a row breaks an identity."""
+    from .check_reported import check_table
+
+    checked = check_table(args.table, args.tolerance, args.percent)
+    for row in checked:
+        print(row.describe())
+    if any(row.binary is None for row in checked):
+        print("note: rows without n_classes were not checked for the binary equality "
+              "CON = 2*CCON + 1 - 2*accuracy", file=sys.stderr)  # fmt: skip
+    failed = sum(not row.ok for row in checked)
+    print(f"{failed} of {len(checked)} rows impossible" if failed else f"all {len(checked)} rows possible",
+          file=sys.stderr)  # fmt: skip
+    return 1 if failed else 0
+
+
 def run_command(argv: Sequence[str]) -> int:
     from trainer_ext.experiment.run import main as run_main
 
     return run_main(argv)
 
 
+def follow_hub_offline(environ=os.environ) -> None:
+    """HF_HUB_OFFLINE=1 also sets HF_EVALUATE_OFFLINE=1 (unless set): evaluate 0.4.x otherwise retries the Hub
+    for ~1.5 s on every `evaluate.load` by name (a run's compute_metrics may call it)."""
+    if environ.get("HF_HUB_OFFLINE", "").upper() in ("1", "ON", "YES", "TRUE"):
+        environ.setdefault("HF_EVALUATE_OFFLINE", "1")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Console entry point; returns the exit status (errors raise SystemExit with a one-line message)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     command = argv[0] if argv else None
+    follow_hub_offline()
     try:
         if command == "run":
             return run_command(argv[1:])
         args = build_parser().parse_args(argv)
-        return {"report": report_command, "compute": compute_command}[args.command](args)
+        return {"report": report_command, "compute": compute_command, "check": check_command}[args.command](args)
     except (ValueError, OSError) as error:
         if os.environ.get(DEBUG_ENV):
             raise

@@ -32,7 +32,8 @@ __all__ = ["RenderedReport", "RunResult", "find_run_dirs", "load_run", "load_run
 
 @dataclass
 class RenderedReport:
-    """What :func:`render_report` made: the markdown table, its rows, the files written, and notes."""
+    """What :func:`render_report` made: the markdown table, its rows, the files written, and notes (every run's
+    ``report["warnings"]``; for a single run also what its CON adds beyond accuracy)."""
 
     markdown: str
     rows: list[dict]
@@ -55,6 +56,10 @@ def render_report(
     for name, text in ((TABLE_MD, markdown + "\n"), (TABLE_CSV, to_csv(rows))):
         (output_dir / name).write_text(text, encoding="utf-8")
         rendered.files.append(output_dir / name)
+    for run in runs:
+        rendered.notes += [f"{run.model} on {run.label}: {warning}" for warning in run.report.get("warnings", [])]
+    if len(runs) == 1 and runs[0].report.get("con_decomposition"):
+        rendered.notes.append(runs[0].report["con_decomposition"]["summary"])
     if not correlations:
         rendered.notes.append("Figure 2 needs at least 3 tasks of different training sizes for one model; skipped")
     if not plots:
