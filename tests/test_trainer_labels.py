@@ -36,7 +36,9 @@ def test_token_classification_keeps_only_labelled_positions():
     assert to_labels(logits, label_ids) == ([[1, 0], [0, 1, 0]], [[1, 0], [0, 1, 1]])
     with pytest.raises(ValueError, match="need label_ids of shape"):
         to_labels(logits, None)
-    with pytest.raises(ValueError, match="task='generation'"):
+    with pytest.raises(ValueError, match="task='summarization'"):
+        to_labels(logits, label_ids, task="summarization")
+    with pytest.raises(ValueError, match="decoded with processing_class"):  # generation needs a tokenizer
         to_labels(logits, label_ids, task="generation")
 
 

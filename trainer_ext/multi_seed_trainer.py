@@ -18,6 +18,8 @@ Example::
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import shutil
 import warnings
@@ -27,22 +29,25 @@ from typing import Any
 
 import numpy as np
 from torch import nn
-from transformers import TrainerCallback, TrainingArguments
+from transformers import EvalPrediction, Trainer, TrainerCallback, TrainingArguments
 
 from seed_consistency_metric import PAPER_SEEDS, seed_consistency
 from seed_consistency_metric.predictions_io import (
     PREDICTIONS_FILE,
     REPORT_FILE,
+    probabilities_path,
     read_seed_predictions,
+    read_seed_probabilities,
     write_json_atomic,
-    write_seed_predictions,
 )
 
-from .backends import BACKENDS, run_seeds
+from .backends import backend_width, check_backend, run_seeds
 from .model_factory import SeedModelFactory
+from .padding import with_pad_token
+from .precision import DEFAULT_N_BOOTSTRAP, STOPPING_FILE, check_target_precision, train_until_precise
 from .reporting import log_summary, summary_callbacks
 from .results import MultiSeedPredictionOutput, MultiSeedTrainOutput, ReproducibilityReport
-from .seed_run import SeedRun, example_ids
+from .seed_run import SeedRun
 
 
 def _checked_seeds(seeds: Sequence[int]) -> list[int]:
@@ -56,6 +61,18 @@ def _checked_seeds(seeds: Sequence[int]) -> list[int]:
     if duplicates:
         raise ValueError(f"seeds must be unique, got {duplicates} more than once")
     return [int(seed) for seed in seeds]
+
+
+def _checked_trainer_kwargs(trainer_kwargs: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The trainer class's own arguments; those MultiSeedTrainer takes itself must be passed to it directly."""
+    trainer_kwargs = dict(trainer_kwargs or {})
+    own = sorted(set(trainer_kwargs) & (set(inspect.signature(MultiSeedTrainer.__init__).parameters) | {"model"}))
+    if own:
+        raise ValueError(
+            f"trainer_kwargs has {own}: pass them to MultiSeedTrainer itself (it builds the model, the "
+            "TrainingArguments and the peft model of every seed)"
+        )
+    return trainer_kwargs
 
 
 def mean_std_over_seeds(per_seed: Mapping[int, Mapping[str, Any]], prefix: str) -> dict[str, float]:
@@ -94,9 +111,31 @@ class MultiSeedTrainer:
     - ``vary``: "both" (seed and data_seed follow the seed), "init" (only ``TrainingArguments.seed``:
       initialisation and dropout) or "data" (only ``data_seed``: data order).
     - ``consistency_kwargs``: passed to ``seed_consistency`` (task, zeta, tolerance, n_bootstrap, ...).
-    - ``backend``: "sequential", "parallel" (one process per GPU; ``n_workers`` CPU processes without GPUs)
-      or "ray" (one task per seed on the running Ray cluster).
+    - ``peft_config``/``processing_class``: a tokenizer without a pad token (Llama's) is copied to pad with its
+      eos token (warned), and every seed model without ``config.pad_token_id`` gets that id.
+    - ``backend``: "sequential", "parallel" (``seeds_per_gpu`` worker processes per visible GPU, default 1;
+      ``n_workers`` CPU processes without GPUs) or "ray" (one task per seed on the running Ray cluster, with
+      1/``seeds_per_gpu`` of a GPU each).
+    - ``target_precision``: e.g. ``{"con": 0.005, "var": 0.01}``: train ``seeds`` in order and stop at the
+      first k >= 3 whose seed-and-example bootstrap interval (``consistency_kwargs`` n_bootstrap, default
+      1000, random_state, resample="both", confidence_level) has every targeted half-width within its target,
+      or when the seeds run out; ``self.seeds`` becomes the seeds used, ``train().stopping`` (and
+      ``precision_stopping.json``) says why. The decision only depends on finished seeds, so a resumed run
+      stops at the same k; stopping on the data makes the final interval optimistic (trainer_ext/precision.py).
     - ``check_reproducibility``: after training, retrain the first seed from scratch and report mismatches.
+    - ``trainer_class``: ``transformers.Trainer`` (default) or any subclass: your own (custom
+      ``compute_loss``), ``Seq2SeqTrainer``, trl's ``SFTTrainer``, ``CausalLMGenerationTrainer``. It must be
+      importable in worker processes (or defined in ``__main__``). ``trainer_kwargs``: a mapping of that class's
+      own constructor arguments (e.g. ``{"formatting_func": f}`` for SFTTrainer), passed to it for every seed.
+    - generation: with ``predict_with_generate=True`` (``Seq2SeqTrainingArguments``) each seed's generations
+      and references are decoded with ``processing_class`` into strings and reported with the metric's
+      "generation" task (``consistency_kwargs={"pi": "token_f1"}`` for token-F1 instead of exact match).
+    - ``predictions_to_labels``: ``f(EvalPrediction) -> (labels, references or None)``, one of each per
+      example, for outputs that need their own decoding (e.g. generated "yes"/"no" mapped to 1/0).
+    - ``save_probabilities``: each seed also writes its softmax class probabilities (regression: its outputs)
+      beside every prediction file (``probabilities.npy``, ``probabilities-<prefix>.npy``); the reports then add
+      the soft CON/CCON and the ensemble of mean probabilities (``<prefix>_soft_con``,
+      ``<prefix>_ensemble_mean_probabilities``) beside the majority vote (``<prefix>_ensemble_majority_vote``).
 
     Each seed writes ``output_dir/seed-<k>/`` (checkpoints, final model or adapter, metrics.json,
     predictions.jsonl on the eval_dataset, DONE). Rerunning the same script skips finished seeds and resumes
@@ -130,7 +169,13 @@ class MultiSeedTrainer:
         consistency_kwargs: Mapping[str, Any] | None = None,
         backend: str = "sequential",
         n_workers: int | None = None,
+        seeds_per_gpu: int = 1,
+        target_precision: Mapping[str, float] | None = None,
         check_reproducibility: bool = False,
+        trainer_class: type = Trainer,
+        trainer_kwargs: Mapping[str, Any] | None = None,
+        predictions_to_labels: Callable[[EvalPrediction], tuple] | None = None,
+        save_probabilities: bool = False,
     ) -> None:
         if tuple(optimizers) != (None, None):
             raise ValueError(
@@ -139,16 +184,25 @@ class MultiSeedTrainer:
             )
         if isinstance(eval_dataset, Mapping):
             raise ValueError("MultiSeedTrainer needs a single eval_dataset, not a dict of datasets")
-        if backend not in BACKENDS:
-            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+        check_backend(backend, n_workers, seeds_per_gpu)
         self.args = args if args is not None else TrainingArguments(output_dir="tmp_trainer")
         self.seeds = _checked_seeds(seeds)
         self.backend = backend
         self.n_workers = n_workers
+        self.seeds_per_gpu = seeds_per_gpu
+        self.seed_list = self.seeds  # with target_precision, self.seeds becomes the seeds used after train()
+        self.target_precision = None
+        if target_precision is not None:
+            if eval_dataset is None:
+                raise ValueError("target_precision needs an eval_dataset: the intervals come from its predictions")
+            self.target_precision = check_target_precision(target_precision, self.seeds)
         self.check_reproducibility = check_reproducibility
         self.consistency_kwargs = dict(consistency_kwargs or {})
+        if self.target_precision:  # the final report carries the interval the stopping rule used
+            self.consistency_kwargs.setdefault("n_bootstrap", DEFAULT_N_BOOTSTRAP)
         self.eval_dataset = eval_dataset
         self.callbacks = list(callbacks or [])
+        processing_class = with_pad_token(processing_class)
         self.factory = SeedModelFactory(
             model=model,
             model_init=model_init,
@@ -156,6 +210,7 @@ class MultiSeedTrainer:
             model_class=model_class,
             model_kwargs=model_kwargs,
             peft_config=peft_config,
+            pad_token_id=getattr(processing_class, "pad_token_id", None),
         )
         self.run = SeedRun(
             args=self.args,
@@ -170,9 +225,13 @@ class MultiSeedTrainer:
                 "callbacks": callbacks,
                 "optimizer_cls_and_kwargs": optimizer_cls_and_kwargs,
                 "preprocess_logits_for_metrics": preprocess_logits_for_metrics,
+                **_checked_trainer_kwargs(trainer_kwargs),
             },
             vary=vary,
             task=self.consistency_kwargs.get("task"),
+            trainer_class=trainer_class,
+            predictions_to_labels=predictions_to_labels,
+            save_probabilities=save_probabilities,
         )
 
     @property
@@ -193,8 +252,13 @@ class MultiSeedTrainer:
                 "pass resume_from_checkpoint=True/False, not a path"
             )
         self._write_run_config()
-        options = {"n_workers": self.n_workers} if self.backend == "parallel" else {}
-        trained = run_seeds(self.run, self.seeds, self.backend, resume=resume_from_checkpoint is not False, **options)
+        resume = resume_from_checkpoint is not False
+        stopping = None
+        if self.target_precision:
+            stopping, trained = self._train_until_precise(resume)
+            self.seeds = stopping.seeds
+        else:
+            trained = self._run_seeds(self.seeds, resume)
         train_outputs = {seed: self.run.load_train_output(seed) for seed in self.seeds}
         metrics = mean_std_over_seeds({seed: out.metrics for seed, out in train_outputs.items()}, "train")
         report = None
@@ -211,9 +275,42 @@ class MultiSeedTrainer:
             metrics=metrics,
             report=report,
             reproducibility=self._check_reproducibility() if self.check_reproducibility else None,
+            stopping=stopping,
         )
+        if stopping is not None:
+            output.metrics.update(stopping_n_seeds=stopping.n_seeds, stopping_target_met=float(stopping.target_met))
+            output.metrics.update({f"eval_{key}_half_width": value for key, value in stopping.half_widths.items()})
         output.to_json(self.output_dir / "train_results.json")
         return output
+
+    def _run_seeds(self, seeds: list[int], resume: bool) -> list[int]:
+        options = {"seeds_per_gpu": self.seeds_per_gpu} if self.backend != "sequential" else {}
+        if self.backend == "parallel":
+            options["n_workers"] = self.n_workers
+        return run_seeds(self.run, seeds, self.backend, resume=resume, **options)
+
+    def _train_until_precise(self, resume: bool):
+        """Train ``seed_list`` in order until every targeted interval half-width is within its target."""
+        interval = {
+            "n_bootstrap": self.consistency_kwargs["n_bootstrap"],
+            "random_state": self.consistency_kwargs.get("random_state", 0),
+            "resample": self.consistency_kwargs.get("resample", "both"),
+            "confidence_level": self.consistency_kwargs.get("confidence_level", 0.95),
+        }
+
+        def report_of(seeds: list[int]) -> dict:
+            _, labels, references = self._saved_eval_labels(seeds)
+            kwargs = {**self.consistency_kwargs, **interval}
+            kwargs.setdefault("task", infer_task_from_labels(labels))
+            return seed_consistency(labels, references, **kwargs)
+
+        width = backend_width(self.backend, self.n_workers, self.seeds_per_gpu)
+        train = functools.partial(self._run_seeds, resume=resume)
+        decision, trained = train_until_precise(
+            self.seed_list, self.target_precision, train=train, report_of=report_of, width=width, interval=interval
+        )
+        decision.to_json(self.output_dir / STOPPING_FILE)
+        return decision, trained
 
     def _write_run_config(self) -> None:
         """Write run_config.json, or check that an existing one describes the same models and seed roles."""
@@ -221,6 +318,7 @@ class MultiSeedTrainer:
         peft_config = self.factory.peft_config
         config = {
             "model": self.factory.description,
+            "trainer_class": f"{self.run.trainer_class.__module__}.{self.run.trainer_class.__qualname__}",
             "seeds": self.seeds,
             "vary": self.run.vary,
             "backend": self.backend,
@@ -233,7 +331,7 @@ class MultiSeedTrainer:
             write_json_atomic(path, config)
             return
         existing = json.loads(path.read_text())
-        for key in ("model", "vary", "peft_config"):
+        for key in ("model", "trainer_class", "vary", "peft_config"):
             if key in existing and existing[key] != config[key]:
                 raise ValueError(
                     f"{path} was written by a run with {key}={existing[key]!r}, this one has {key}={config[key]!r}: "
@@ -271,27 +369,53 @@ class MultiSeedTrainer:
             raise ValueError(f"seeds {missing} have not finished training in {self.output_dir}; call train() first")
 
     def _summarize(
-        self, prefix: str, per_seed_metrics: dict[int, dict], labels: dict[int, list], references: list | None
+        self,
+        prefix: str,
+        per_seed_metrics: dict[int, dict],
+        labels: dict[int, list],
+        references: list | None,
+        predictions_file: str = PREDICTIONS_FILE,
     ) -> tuple[dict[str, float], dict | None]:
         metrics = mean_std_over_seeds(per_seed_metrics, prefix)
         report = None
         if len(labels) > 1:  # consistency needs a pair of seeds
             kwargs = dict(self.consistency_kwargs)
             kwargs.setdefault("task", infer_task_from_labels(labels))
+            if kwargs["task"] == "classification":
+                kwargs.setdefault("probabilities", self._saved_probabilities(list(labels), predictions_file))
             report = seed_consistency(labels, references, **kwargs)
-            for key in ("con", "ccon", "var", "zeta_mean", "n_seeds"):
+            for key in ("con", "ccon", "var", "zeta_mean", "soft_con", "soft_ccon", "n_seeds"):
                 if report.get(key) is not None:
                     metrics[f"{prefix}_{key}"] = report[key]
+            for name, value in (report.get("ensemble") or {}).items():
+                metrics[f"{prefix}_ensemble_{name}"] = value
             name = REPORT_FILE if prefix == "eval" else f"consistency_report-{prefix}.json"
             write_json_atomic(self.output_dir / name, {**report, "split": prefix})
         log_summary(self.args, metrics, summary_callbacks(self.args, self.callbacks))
         return metrics, report
 
+    def _saved_probabilities(self, seeds: list[int], predictions_file: str) -> dict[int, np.ndarray] | None:
+        """The class probabilities each seed saved beside ``predictions_file`` (save_probabilities=True), else None."""
+        if not self.run.save_probabilities:
+            return None
+        paths = {seed: probabilities_path(self.seed_dir(seed) / predictions_file) for seed in seeds}
+        missing = [seed for seed, path in paths.items() if not path.is_file()]
+        if missing:
+            raise ValueError(
+                f"seeds {missing} have no {paths[missing[0]].name}: they finished before save_probabilities=True; "
+                "train them again (delete their seed-<k>/DONE) or use another output_dir"
+            )
+        return {seed: read_seed_probabilities(path) for seed, path in paths.items()}
+
     def _evaluate_saved(self, prefix: str) -> tuple[dict[str, float], dict]:
         """Summary of the eval predictions and metrics the seeds saved at the end of training."""
         self._require_done()
+        return self._summarize(prefix, *self._saved_eval_labels(self.seeds))
+
+    def _saved_eval_labels(self, seeds: list[int]) -> tuple[dict[int, dict], dict[int, list], list | None]:
+        """(metrics, eval labels) per seed and the references, as the seeds saved them."""
         per_seed_metrics, labels, references = {}, {}, None
-        for seed in self.seeds:
+        for seed in seeds:
             saved = read_seed_predictions(self.seed_dir(seed) / PREDICTIONS_FILE)
             if references is not None and saved["references"] != references:
                 raise ValueError(
@@ -301,7 +425,7 @@ class MultiSeedTrainer:
             references = saved["references"]
             labels[seed] = saved["predictions"]
             per_seed_metrics[seed] = json.loads((self.seed_dir(seed) / "metrics.json").read_text())
-        return self._summarize(prefix, per_seed_metrics, labels, references)
+        return per_seed_metrics, labels, references
 
     def evaluate(
         self, eval_dataset: Any = None, ignore_keys: list[str] | None = None, metric_key_prefix: str = "eval"
@@ -329,14 +453,13 @@ class MultiSeedTrainer:
         for seed in self.seeds:
             seed_dir = self.seed_dir(seed)
             with self.factory.trained_model(seed, seed_dir) as model:
-                trainer = self.run.make_trainer(model, self.run.seed_args(seed))
-                output = trainer.predict(test_dataset, ignore_keys=ignore_keys, metric_key_prefix=metric_key_prefix)
-            labels[seed], references = self.run.labels_of(output)
-            write_seed_predictions(
-                seed_dir / f"predictions-{metric_key_prefix}.jsonl", labels[seed], references, example_ids(test_dataset)
-            )
+                trainer = self.run.make_trainer(model, self.run.seed_args(seed), eval_dataset=test_dataset)
+                path = seed_dir / f"predictions-{metric_key_prefix}.jsonl"
+                output, labels[seed], references = self.run.predict(
+                    trainer, test_dataset, metric_key_prefix, path, ignore_keys=ignore_keys
+                )
             outputs[seed], per_seed_metrics[seed] = output, output.metrics
-        metrics, report = self._summarize(metric_key_prefix, per_seed_metrics, labels, references)
+        metrics, report = self._summarize(metric_key_prefix, per_seed_metrics, labels, references, path.name)
         write_json_atomic(self.output_dir / f"{metric_key_prefix}_results.json", {"metrics": metrics, "report": report})
         return MultiSeedPredictionOutput(
             predictions={seed: output.predictions for seed, output in outputs.items()},
@@ -352,6 +475,8 @@ def infer_task_from_labels(labels: Mapping[int, list]) -> str:
     first = next(iter(labels.values()))
     if first and isinstance(first[0], list):
         return "token_classification"
+    if first and isinstance(first[0], str):
+        return "generation"
     if first and isinstance(first[0], float):
         return "regression"
     return "classification"

@@ -1,4 +1,4 @@
-"""Train one seed into ``<output_dir>/seed-<k>/`` with a plain ``transformers.Trainer``.
+"""Train one seed into ``<output_dir>/seed-<k>/`` with ``transformers.Trainer`` (or any subclass of it).
 
 A ``SeedRun`` holds everything a seed needs (arguments, model factory, datasets, callbacks); it is picklable
 so that worker processes and Ray tasks run exactly the code the sequential backend runs. A seed whose
@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import inspect
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +27,15 @@ from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, TrainOutput
 from seed_consistency_metric.predictions_io import (
     DONE_MARKER,
     PREDICTIONS_FILE,
+    probabilities_path,
     seed_dir_name,
     write_json_atomic,
     write_seed_predictions,
+    write_seed_probabilities,
 )
 
-from .labels import to_labels
+from .generation import labels_task
+from .labels import hook_labels, to_labels, to_probabilities
 from .model_factory import SeedModelFactory
 
 VARY = ("both", "init", "data")
@@ -74,13 +79,21 @@ class SeedRun:
 
     args: TrainingArguments
     factory: SeedModelFactory
-    trainer_kwargs: dict[str, Any]  # every other Trainer argument (datasets, collator, callbacks, ...)
+    trainer_kwargs: dict[str, Any]  # every other argument of trainer_class (datasets, collator, callbacks, ...)
     vary: str = "both"
-    task: str | None = None  # for the prediction files; None infers it from the model outputs
+    task: str | None = None  # for the prediction files; None infers it (generation with predict_with_generate)
+    trainer_class: type = Trainer  # Trainer or a subclass (Seq2SeqTrainer, trl's SFTTrainer, ...)
+    predictions_to_labels: Callable | None = None  # EvalPrediction -> (labels, references or None)
+    save_probabilities: bool = False  # also write probabilities[-<split>].npy beside each prediction file
 
     def __post_init__(self) -> None:
         if self.vary not in VARY:
             raise ValueError(f"vary must be one of {VARY}, got {self.vary!r}")
+        check_trainer_class(self.trainer_class, self.trainer_kwargs)
+        processing_class = self.trainer_kwargs.get("processing_class")
+        self.task = labels_task(self.args, self.task, self.trainer_class, processing_class, self.predictions_to_labels)
+        if self.save_probabilities and self.task not in (None, "classification", "regression"):
+            raise ValueError(f"save_probabilities stores class probabilities or regression outputs, not {self.task}")
 
     @property
     def output_dir(self) -> Path:
@@ -109,12 +122,28 @@ class SeedRun:
         args.run_name = f"{self.args.run_name or self.output_dir.name}-{seed_dir_name(seed)}"
         return args
 
-    def make_trainer(self, model: Any, args: TrainingArguments) -> Trainer:
-        return Trainer(model=model, args=args, **self.trainer_kwargs)
+    def make_trainer(self, model: Any, args: TrainingArguments, **overrides: Any) -> Trainer:
+        """A ``trainer_class`` for ``model``; ``overrides`` replace trainer_kwargs (None values are left out)."""
+        kwargs = {key: value for key, value in {**self.trainer_kwargs, **overrides}.items() if value is not None}
+        return self.trainer_class(model=model, args=args, **kwargs)
 
     def labels_of(self, output: Any) -> tuple[list, list | None]:
         """Final labels and references (as stored in prediction files) of a Trainer ``PredictionOutput``."""
-        return to_labels(output.predictions, output.label_ids, self.task)
+        if self.predictions_to_labels is not None:
+            return hook_labels(self.predictions_to_labels, output.predictions, output.label_ids)
+        return to_labels(output.predictions, output.label_ids, self.task, self.trainer_kwargs.get("processing_class"))
+
+    def predict(self, trainer: Trainer, dataset: Any, metric_key_prefix: str, path: Path, **kwargs: Any) -> tuple:
+        """``trainer.predict`` on ``trainer.eval_dataset`` (``dataset`` as the trainer class prepared it, e.g.
+        tokenized by SFTTrainer); writes the labels to ``path``. Returns (PredictionOutput, labels, references)."""
+        prepared = trainer.eval_dataset if trainer.eval_dataset is not None else dataset
+        output = trainer.predict(prepared, metric_key_prefix=metric_key_prefix, **kwargs)
+        labels, references = self.labels_of(output)
+        ids = example_ids(prepared)
+        write_seed_predictions(path, labels, references, example_ids(dataset) if ids is None else ids)
+        if self.save_probabilities:
+            write_seed_probabilities(probabilities_path(path), to_probabilities(output.predictions, self.task))
+        return output, labels, references
 
     def train_seed(self, seed: int, root: Path | None = None, resume: bool = True) -> bool:
         """Train ``seed`` (resuming from its last checkpoint); False if it was already DONE."""
@@ -131,9 +160,7 @@ class SeedRun:
             metrics = dict(train_output.metrics)
             eval_dataset = self.trainer_kwargs.get("eval_dataset")
             if eval_dataset is not None:
-                output = trainer.predict(eval_dataset, metric_key_prefix="eval")
-                labels, references = self.labels_of(output)
-                write_seed_predictions(seed_dir / PREDICTIONS_FILE, labels, references, example_ids(eval_dataset))
+                output, _, _ = self.predict(trainer, eval_dataset, "eval", seed_dir / PREDICTIONS_FILE)
                 trainer.log(output.metrics)
                 metrics.update(output.metrics)
         write_json_atomic(seed_dir / "metrics.json", metrics)
@@ -147,3 +174,18 @@ class SeedRun:
     def load_train_output(self, seed: int, root: Path | None = None) -> TrainOutput:
         saved = json.loads((self.seed_dir(seed, root) / "train_output.json").read_text())
         return TrainOutput(**saved)
+
+
+def check_trainer_class(trainer_class: Any, trainer_kwargs: dict[str, Any]) -> None:
+    """A clear ValueError unless ``trainer_class`` is a Trainer subclass that takes every given argument."""
+    if not (isinstance(trainer_class, type) and issubclass(trainer_class, Trainer)):
+        raise ValueError(
+            "trainer_class must be transformers.Trainer or a subclass of it (Seq2SeqTrainer, trl's SFTTrainer, "
+            f"your own), got {trainer_class!r}"
+        )
+    parameters = inspect.signature(trainer_class.__init__).parameters
+    if any(parameter.kind is inspect.Parameter.VAR_KEYWORD for parameter in parameters.values()):
+        return
+    unknown = sorted(key for key, value in trainer_kwargs.items() if value is not None and key not in parameters)
+    if unknown:
+        raise ValueError(f"{trainer_class.__name__} does not take the argument(s) {unknown}")
