@@ -234,3 +234,15 @@ def test_light_modules_do_not_import_evaluate():
 def test_unknown_config_is_a_clear_error():
     with pytest.raises(ValueError, match="Unknown config 'ranking'; choose one of"):
         evaluate.load(str(SCRIPT), "ranking")
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [({"HF_HUB_OFFLINE": "1"}, "1"), ({"HF_HUB_OFFLINE": "0"}, None), ({}, None),
+     ({"HF_HUB_OFFLINE": "1", "HF_EVALUATE_OFFLINE": "0"}, "0")],
+)  # fmt: skip
+def test_the_cli_sets_evaluate_offline_when_the_hub_is_offline(environ, expected):
+    from seed_consistency_metric.cli import follow_hub_offline
+
+    follow_hub_offline(environ)
+    assert environ.get("HF_EVALUATE_OFFLINE") == expected
