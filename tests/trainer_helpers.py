@@ -66,6 +66,40 @@ def save_tiny_bert(
     return directory
 
 
+def save_tiny_llama(directory: Path, words: list[tuple[str, int]]) -> Path:
+    """Save a random 2-layer ``LlamaForSequenceClassification`` (hidden size 32, 2 labels) and a word-level
+    ``tokenizers`` tokenizer of ``words`` in ``directory``. Like Llama's, the tokenizer adds ``<s>`` in front and
+    has an eos token ``</s>`` but no pad token, and the config has no ``pad_token_id``."""
+    from tokenizers import Tokenizer, models, pre_tokenizers, processors
+    from transformers import LlamaConfig, LlamaForSequenceClassification, PreTrainedTokenizerFast
+
+    vocab = {token: index for index, token in enumerate(["<unk>", "<s>", "</s>", *sorted({w for w, _ in words})])}
+    backend = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
+    backend.pre_tokenizer = pre_tokenizers.Whitespace()
+    backend.post_processor = processors.TemplateProcessing(
+        single="<s> $A", pair="<s> $A $B", special_tokens=[("<s>", vocab["<s>"])]
+    )
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=backend, bos_token="<s>", eos_token="</s>", unk_token="<unk>", model_max_length=64
+    )
+    config = LlamaConfig(
+        vocab_size=len(vocab),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=64,
+        bos_token_id=vocab["<s>"],
+        eos_token_id=vocab["</s>"],
+        pad_token_id=None,
+        id2label={0: "negative", 1: "positive"},
+    )
+    LlamaForSequenceClassification(config).save_pretrained(directory)
+    tokenizer.save_pretrained(directory)
+    return directory
+
+
 def word_datasets(
     model_dir: Path, words: list[tuple[str, int]], n_eval: int, held_out: bool = False
 ) -> tuple[Dataset, Dataset]:

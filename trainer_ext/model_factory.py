@@ -25,6 +25,8 @@ from torch import nn
 from transformers import AutoModelForSequenceClassification, PreTrainedModel
 from transformers.trainer_utils import set_seed
 
+from .padding import fill_pad_token_id
+
 
 def reinit_head(model: nn.Module) -> None:
     """Re-draw the task head of a transformers model from the current torch RNG.
@@ -53,7 +55,8 @@ class SeedModelFactory:
 
     ``model_class`` (default ``AutoModelForSequenceClassification``) and ``model_kwargs`` are used with
     ``model_name_or_path``. A ``model`` object is copied once when the factory is made; its body is restored
-    exactly for every seed and its head is re-drawn from the seed.
+    exactly for every seed and its head is re-drawn from the seed. ``pad_token_id`` (the tokenizer's) becomes
+    ``config.pad_token_id`` of every model that has none (Llama): decoder classifiers pool at the last real token.
     """
 
     def __init__(
@@ -65,6 +68,7 @@ class SeedModelFactory:
         model_class: Any = None,
         model_kwargs: Mapping[str, Any] | None = None,
         peft_config: Any = None,
+        pad_token_id: int | None = None,
     ) -> None:
         given = [
             name
@@ -87,6 +91,7 @@ class SeedModelFactory:
         self.model_class = model_class or AutoModelForSequenceClassification
         self.model_kwargs = dict(model_kwargs or {})
         self.peft_config = peft_config
+        self.pad_token_id = pad_token_id
         self._pristine = copy.deepcopy(model) if model is not None else None
         self._base: nn.Module | None = None
 
@@ -101,10 +106,13 @@ class SeedModelFactory:
 
     def _load(self) -> nn.Module:
         if self.model_init is not None:
-            return self.model_init()
-        if self.model_name_or_path is not None:
-            return self.model_class.from_pretrained(self.model_name_or_path, **self.model_kwargs)
-        return copy.deepcopy(self._pristine)
+            model = self.model_init()
+        elif self.model_name_or_path is not None:
+            model = self.model_class.from_pretrained(self.model_name_or_path, **self.model_kwargs)
+        else:
+            model = copy.deepcopy(self._pristine)
+        fill_pad_token_id(model, self.pad_token_id)
+        return model
 
     def _shared_base(self) -> nn.Module:
         """The base model of LoRA runs, loaded (or copied) once per process."""

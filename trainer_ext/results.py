@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from transformers.trainer_utils import TrainOutput
 
 from seed_consistency_metric.predictions_io import write_json_atomic
+
+if TYPE_CHECKING:
+    from .precision import StoppingDecision
 
 
 def _jsonable(value: Any) -> Any:
@@ -67,6 +70,7 @@ class MultiSeedTrainOutput(_JsonResult):
     metrics: dict[str, float]  # train_<m>_mean/_std and, with an eval_dataset, the evaluate() summary
     report: dict | None = None  # seed_consistency report on the eval_dataset
     reproducibility: ReproducibilityReport | None = None
+    stopping: StoppingDecision | None = None  # with target_precision: why training stopped after n seeds
 
 
 @dataclasses.dataclass

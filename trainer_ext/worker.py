@@ -1,8 +1,9 @@
 """Worker process of ``backend="parallel"``: ``python -m trainer_ext.worker <seed_run.pkl> <resume> <seed>...``.
 
 Loads the pickled ``SeedRun`` and trains the given seeds one after another on the devices that
-``CUDA_VISIBLE_DEVICES`` leaves visible. It exits when its parent dies (a killed run leaves no orphan
-training on), so the rerun that resumes the run is the only writer of the seed directories.
+``CUDA_VISIBLE_DEVICES`` leaves visible (with ``seeds_per_gpu=k``, k workers see the same GPU). It exits when
+its parent dies (a killed run leaves no orphan training on), so the rerun that resumes the run is the only
+writer of the seed directories.
 """
 
 from __future__ import annotations

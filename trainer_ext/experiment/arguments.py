@@ -77,7 +77,7 @@ class DataArguments:
 
 @dataclass
 class SeedArguments:
-    """The seeds, and what the report writes."""
+    """The seeds, how they run (backend), and what the report writes."""
 
     seeds: list[int] = field(
         default_factory=lambda: list(PAPER_SEEDS), metadata={"help": "Seeds to train (paper: 42 52 ... 132)."}
@@ -87,3 +87,19 @@ class SeedArguments:
         metadata={"help": "Randomness that follows the seed: both, init (model init only) or data (order only)."},
     )
     plots: bool = field(default=True, metadata={"help": "Write the report's PNG figures into --output_dir."})
+    backend: str = field(
+        default="sequential",
+        metadata={
+            "help": "How the seeds run: sequential (this process), parallel (worker processes on this machine: "
+            "one per GPU, or --n_workers on the CPU) or ray (tasks on the Ray cluster ray.init() finds).",
+            "choices": ["sequential", "parallel", "ray"],
+        },
+    )
+    n_workers: int | None = field(
+        default=None,
+        metadata={"help": "parallel: number of worker processes (default: visible GPUs x --seeds_per_gpu)."},
+    )
+    seeds_per_gpu: int = field(
+        default=1,
+        metadata={"help": "parallel and ray: seeds trained at once on each GPU (small models leave a GPU idle)."},
+    )

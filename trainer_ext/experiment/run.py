@@ -11,6 +11,8 @@ Example (command line)::
     seed-consistency run --model_name_or_path bert-base-uncased --task_name rte \\
         --data_dir glue/RTE --output_dir runs/rte --seeds 42 52 62
     seed-consistency run --preset roberta-large --task_name cola --output_dir runs/roberta/cola
+    seed-consistency run --preset llama-3.2-3b-lora --task_name rte --output_dir runs/llama/rte \\
+        --backend parallel --seeds_per_gpu 2                           # 2 seeds at once on every GPU
 """
 
 from __future__ import annotations
@@ -119,7 +121,7 @@ def encode(data: TaskData, tokenizer: Any, max_length: int) -> tuple[Any, Any]:
     return encoded[0], encoded[1]
 
 
-def model_arguments(model_args: ModelArguments, data: TaskData, tokenizer: Any) -> dict[str, Any]:
+def model_arguments(model_args: ModelArguments, data: TaskData) -> dict[str, Any]:
     """The MultiSeedTrainer arguments that say which model each seed starts from."""
     path = model_args.model_name_or_path
     if data.multiple_choice:
@@ -131,8 +133,6 @@ def model_arguments(model_args: ModelArguments, data: TaskData, tokenizer: Any) 
         "id2label": dict(enumerate(data.label_names)),
         "label2id": {label: i for i, label in enumerate(data.label_names)},
     }
-    if tokenizer.pad_token_id is not None:
-        kwargs["pad_token_id"] = tokenizer.pad_token_id
     return {"model_name_or_path": path, "model_kwargs": kwargs}
 
 
@@ -179,20 +179,34 @@ def run_config(model_args, data_args, seed_args, training_args, data: TaskData) 
 
 
 def load_tokenizer(model_args: ModelArguments):
+    """The model's tokenizer; decoder-only ones (Llama) pad with their eos token (``with_pad_token``)."""
     from transformers import AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(model_args.tokenizer_name or model_args.model_name_or_path)
-    if tokenizer.pad_token is None and tokenizer.eos_token is not None:  # decoder-only models (Llama)
-        tokenizer.pad_token = tokenizer.eos_token
-    return tokenizer
+    from trainer_ext.padding import with_pad_token
+
+    return with_pad_token(AutoTokenizer.from_pretrained(model_args.tokenizer_name or model_args.model_name_or_path))
 
 
-def run_experiment(model_args, data_args, seed_args, training_args) -> dict[str, Any]:
-    """Train every seed (resuming), write the run directory and return the consistency report."""
+def build_trainer(model_args, data_args, seed_args, training_args, data: TaskData):
+    """The MultiSeedTrainer that ``run`` trains: tokenized data, collator, model, LoRA and backend from the flags."""
     from transformers import DataCollatorForMultipleChoice, DataCollatorWithPadding
 
     from trainer_ext import MultiSeedTrainer
 
+    tokenizer = load_tokenizer(model_args)
+    max_length = min(data_args.max_seq_length, tokenizer.model_max_length)  # as run_glue.py
+    train_dataset, eval_dataset = encode(data, tokenizer, max_length)
+    collator = (DataCollatorForMultipleChoice if data.multiple_choice else DataCollatorWithPadding)(tokenizer)
+    return MultiSeedTrainer(
+        args=training_args, data_collator=collator, train_dataset=train_dataset, eval_dataset=eval_dataset,
+        processing_class=tokenizer, seeds=seed_args.seeds, peft_config=lora_config(model_args, data),
+        vary=seed_args.vary, consistency_kwargs={"zeta": data.zeta}, backend=seed_args.backend,
+        n_workers=seed_args.n_workers, seeds_per_gpu=seed_args.seeds_per_gpu, **model_arguments(model_args, data),
+    )  # fmt: skip
+
+
+def run_experiment(model_args, data_args, seed_args, training_args) -> dict[str, Any]:
+    """Train every seed (resuming), write the run directory and return the consistency report."""
     if not model_args.model_name_or_path:
         raise ValueError("give --model_name_or_path (or a --preset)")
     if len(seed_args.seeds) < 2:
@@ -201,18 +215,9 @@ def run_experiment(model_args, data_args, seed_args, training_args) -> dict[str,
     output_dir = Path(training_args.output_dir)
     resuming = claim_output_dir(output_dir, run_config(model_args, data_args, seed_args, training_args, data))
     print(f"{'Continuing' if resuming else 'Starting'} run in {output_dir}: {data.display_name} "
-          f"({len(data.train)} train / {len(data.eval)} eval), seeds {seed_args.seeds}")  # fmt: skip
-    tokenizer = load_tokenizer(model_args)
-    max_length = min(data_args.max_seq_length, tokenizer.model_max_length)  # as run_glue.py
-    train_dataset, eval_dataset = encode(data, tokenizer, max_length)
-    collator = (DataCollatorForMultipleChoice if data.multiple_choice else DataCollatorWithPadding)(tokenizer)
-    trainer = MultiSeedTrainer(
-        args=training_args, data_collator=collator, train_dataset=train_dataset, eval_dataset=eval_dataset,
-        processing_class=tokenizer, seeds=seed_args.seeds, peft_config=lora_config(model_args, data),
-        vary=seed_args.vary, consistency_kwargs={"zeta": data.zeta},
-        **model_arguments(model_args, data, tokenizer),
-    )  # fmt: skip
-    return trainer.train().report
+          f"({len(data.train)} train / {len(data.eval)} eval), seeds {seed_args.seeds}, "
+          f"backend {seed_args.backend}")  # fmt: skip
+    return build_trainer(model_args, data_args, seed_args, training_args, data).train().report
 
 
 def main(argv: Sequence[str]) -> int:
