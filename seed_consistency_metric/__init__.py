@@ -21,15 +21,23 @@ __all__ = [
     "SeedConsistency",
     "agreeing_pair_fraction",
     "both_correct_pair_fraction",
+    "check_reported",
+    "compare_seed_consistency",
     "seed_consistency",
+    "seeds_needed",
 ]
+
+
+_OUTSIDE_THE_SCRIPT = {"check_reported": ".reported_tables"}  # public names of modules the script does not import
 
 
 def __getattr__(name: str):
     if name not in __all__:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if name in _OUTSIDE_THE_SCRIPT:
+        return getattr(importlib.import_module(_OUTSIDE_THE_SCRIPT[name], __name__), name)
     metric = importlib.import_module(".seed_consistency", __name__)
-    globals().update({export: getattr(metric, export) for export in __all__})
+    globals().update({export: getattr(metric, export) for export in __all__ if export not in _OUTSIDE_THE_SCRIPT})
     return globals()[name]
 
 
