@@ -1,6 +1,7 @@
 """The paper's tables and figure data from :class:`RunResult` s (no plotting here).
 
-- Table 1: zeta (mean over seeds), VAR, CON and CCON per model and task, in percent.
+- Table 1: zeta (mean over seeds), VAR, CON, CCON and zeta of the seeds' ensemble (majority vote; regression:
+  mean prediction) per model and task, in percent.
 - Figure 3 data: zeta of every seed, min-max normalised within each task (1 = that task's best seed,
   0 = its worst; a task whose seeds all score the same gets 0.5).
 - Figure 2 data: Pearson correlation, over the tasks of one model, of the training-set size with VAR, CON
@@ -26,7 +27,9 @@ import numpy as np
 
 from .runs import RunResult
 
-COLUMNS = ("Model", "Benchmark", "Task", "zeta", "zeta (%)", "VAR (%)", "CON (%)", "CCON (%)", "Seeds", "N")
+COLUMNS = (
+    "Model", "Benchmark", "Task", "zeta", "zeta (%)", "VAR (%)", "CON (%)", "CCON (%)", "Ensemble (%)", "Seeds", "N"
+)  # fmt: skip
 METRICS = ("var", "con", "ccon")
 _BENCHMARK_ORDER = {"GLUE": 0, "SuperGLUE": 1}
 _PAPER_TASK_ORDER = ("CoLA", "SST-2", "MRPC", "QQP", "QNLI", "RTE", "CB", "WiC", "BoolQ", "MultiRC", "COPA")
@@ -59,11 +62,18 @@ def table_rows(runs: Sequence[RunResult]) -> list[dict]:
             "VAR (%)": _percent(run.report["var"]),
             "CON (%)": _percent(run.report["con"]),
             "CCON (%)": _percent(run.report["ccon"]),
+            "Ensemble (%)": _percent(_ensemble_zeta(run.report)),
             "Seeds": len(run.report["seeds"]),
             "N": run.report["n_examples"],
         }  # fmt: skip
         for run in sort_runs(runs)
     ]
+
+
+def _ensemble_zeta(report: dict) -> float | None:
+    """zeta of the majority vote of the seeds (the mean prediction for regression); None without references."""
+    ensemble = report.get("ensemble") or {}
+    return ensemble.get("majority_vote", ensemble.get("mean_prediction"))
 
 
 def _cell(value, digits: int) -> str:
