@@ -623,6 +623,55 @@ def _seed_columns(
     return found
 
 
+def _label_kind(value: Any) -> str:
+    """'text', 'number', 'text list' or 'number list' (token labels); 'mixed list' or 'empty list' for lists."""
+    if isinstance(value, list):
+        inner = {_label_kind(v) for v in value}
+        return "empty list" if not inner else f"{inner.pop()} list" if len(inner) == 1 else "mixed list"
+    return "text" if isinstance(value, str) else "number" if isinstance(value, int | float) else type(value).__name__
+
+
+def _check_label_types(labels: Sequence[tuple[str, Any, str, list | None, list[int]]]) -> None:
+    """ValueError naming file, row and seed where labels of two types meet (in one column, or across seeds and
+    references), before anything is computed: the Space's upload check shows it.
+
+    `labels`: (source, seed or None, "prediction" / "reference", values, 1-based rows) per column.
+    """
+    first = None  # (kind, description) of the first label seen
+    for source, seed, what, values, rows in labels:
+        of_seed = "" if seed is None else f" (seed {seed})"
+        types = set(map(type, values or []))
+        whole = "number" if types <= {int, float, bool} else "text" if types == {str} else None
+        if values and whole is not None and (first is None or first[0] == whole):  # one type: no per-value loop
+            first = first or (whole, f"{source} row {rows[0]}{of_seed} has the {what} {_short(values[0])} ({whole})")
+            continue
+        for k, (value, row) in enumerate(zip(values or [], rows if values else [], strict=True)):
+            kind = _label_kind(value)
+            if kind in ("mixed list", "text list list", "number list list"):
+                raise ValueError(f"{source} row {row}{of_seed}: the {what} {_short(value)} mixes label types")
+            if kind == "empty list":
+                continue
+            if first is None:
+                first = (kind, f"{source} row {row}{of_seed} has the {what} {_short(value)} ({kind})")
+            elif kind != first[0]:
+                if kind == "text":  # a CSV column turns to text at its first non-number: show that cell
+                    k = next((j for j, v in enumerate(values) if not _is_float_text(v)), k)
+                    value, row = values[k], rows[k]
+                here = f"{source} row {row}{of_seed} has the {what} {_short(value)} ({kind})"
+                raise ValueError(f"mixed label types: {here}, but {first[1]}; use one type for every label")
+
+
+def _seed_labels(columns: Sequence[_SeedColumn]) -> list:
+    """The (source, seed, what, values, rows) of every column's predictions and references, for the type check."""
+    return [(c.source, c.seed, what, values, c.rows) for c in columns
+            for what, values in (("prediction", c.predictions), ("reference", c.references))]  # fmt: skip
+
+
+def _short(value: Any, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _check_unique_ids(column: _SeedColumn) -> None:
     first_row: dict[str, int] = {}
     for value, row in zip(column.ids, column.rows, strict=True):
@@ -718,6 +767,7 @@ def _read_references(
                 f"ids differ: {table.name} has {len(position)} ids, the predictions have {len(loaded.ids)}"
                 f"{f'; no reference for id {missing[0]!r}' if missing else ''}"
             )
+        _check_reference_types(loaded, f"{table.name} column {ref_col!r}", values, rows)
         notes.append(f"references: {table.name} column {ref_col!r}, matched by id")
         return [values[position[_id_key(i)]] for i in loaded.ids]
     if len(values) != len(loaded.predictions[0]):
@@ -725,8 +775,15 @@ def _read_references(
             f"unequal lengths: {table.name} has {len(values)} references but the predictions have "
             f"{len(loaded.predictions[0])} rows"
         )
+    _check_reference_types(loaded, f"{table.name} column {ref_col!r}", values, rows)
     notes.append(f"references: {table.name} column {ref_col!r}, matched by row order")
     return values
+
+
+def _check_reference_types(loaded: SeedPredictions, source: str, values: list, rows: list[int]) -> None:
+    """The references of a separate file hold the same type of label as the predictions (`_check_label_types`)."""
+    first = ("the predictions", loaded.seeds[0], "prediction", loaded.predictions[0][:1], [1])
+    _check_label_types([first, (source, None, "reference", values, rows)])
 
 
 def _display_name(path: Path) -> str:
@@ -866,6 +923,7 @@ def load_uploaded_predictions(
             raise ValueError(f"{len(seeds)} seeds, over the limit of {max_seeds}")
         if max(len(c.predictions) for c in seeds) > max_examples:
             raise ValueError(f"{max(len(c.predictions) for c in seeds)} examples, over the limit of {max_examples}")
+        _check_label_types(_seed_labels(seeds))
         loaded = _align_seed_columns(seeds, notes)
         if reference_path is not None:
             references = _read_references(

@@ -287,3 +287,36 @@ def test_missing_and_duplicate_ids_in_shared_columns_name_the_row(tmp_path):
     assert _error([seed_file, _bad(tmp_path, "seed-3.csv", "id,prediction\n2,0\n1,1\n")], refs) == (
         "refs.csv row 2: duplicate id 1 (also row 1)"
     )
+
+
+@pytest.mark.parametrize(
+    ("files", "references", "message"),
+    [
+        ({"seed-1.jsonl": '{"id": 1, "prediction": 1}\n{"id": 2, "prediction": "a"}\n',
+          "seed-2.jsonl": '{"id": 1, "prediction": 1}\n{"id": 2, "prediction": 0}\n'}, None,
+         "mixed label types: seed-1.jsonl row 2 (seed 1) has the prediction 'a' (text), "
+         "but seed-1.jsonl row 1 (seed 1) has the prediction 1 (number)"),
+        ({"seed-7.csv": "prediction\na\nb\n", "seed-8.csv": "prediction\n0\n1\n"}, None,
+         "mixed label types: seed-8.csv row 1 (seed 8) has the prediction 0 (number), "
+         "but seed-7.csv row 1 (seed 7) has the prediction 'a' (text)"),
+        ({"seed-3.csv": "prediction,label\n0,0\n1,1\n1,x\n", "seed-4.csv": "prediction,label\n0,0\n1,1\n1,x\n"}, None,
+         "mixed label types: seed-3.csv row 3 (seed 3) has the reference 'x' (text), "
+         "but seed-3.csv row 1 (seed 3) has the prediction 0 (number)"),
+        ({"seed-5.csv": "id,prediction\n1,1\n2,0\n", "seed-6.csv": "id,prediction\n1,1\n2,0\n"},
+         ("refs.csv", "id,label\n1,pos\n2,neg\n"),
+         "mixed label types: refs.csv column 'label' row 1 has the reference 'pos' (text)"),
+        ({"seed-1.jsonl": '{"prediction": ["O", 1]}\n', "seed-2.jsonl": '{"prediction": ["O", "O"]}\n'}, None,
+         "seed-1.jsonl row 1 (seed 1): the prediction ['O', 1] mixes label types"),
+    ],
+)  # fmt: skip
+def test_mixed_label_types_are_refused_naming_file_row_and_seed(tmp_path, files, references, message):
+    paths = []
+    for name, text in files.items():
+        paths.append(tmp_path / name)
+        paths[-1].write_text(text)
+    reference_path = None
+    if references:
+        reference_path = tmp_path / references[0]
+        reference_path.write_text(references[1])
+    with pytest.raises(ValueError, match=re.escape(message)):
+        load_uploaded_predictions(paths, reference_path)
