@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -117,3 +118,83 @@ def test_parallel_without_gpu_needs_a_worker_count(bert, tmp_path):
     trainer = make_trainer(bert, tmp_path / "run", tmp_path / "steps.log", backend="parallel")
     with pytest.raises(ValueError, match="n_workers"):
         trainer.train()
+
+
+def test_seeds_per_gpu_puts_k_workers_on_each_visible_gpu():
+    from collections import Counter
+
+    from trainer_ext.backends import worker_devices
+
+    assert worker_devices(["0", "1"], seeds_per_gpu=2) == ["0", "1", "0", "1"]
+    assert Counter(worker_devices(["2", "5", "7"], seeds_per_gpu=4)) == {"2": 4, "5": 4, "7": 4}
+    assert worker_devices(["0", "1"], n_workers=3, seeds_per_gpu=2) == ["0", "1", "0"]
+    assert worker_devices([], n_workers=3, seeds_per_gpu=4) == ["", "", ""]  # CPU workers
+    with pytest.raises(ValueError, match=r"n_workers=3 but 1 visible GPUs x seeds_per_gpu=1 give 1 worker slots"):
+        worker_devices(["0"], n_workers=3)
+    with pytest.raises(ValueError, match="found no GPU; pass n_workers"):
+        worker_devices([], seeds_per_gpu=2)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"backend": "parallel", "seeds_per_gpu": 0}, "seeds_per_gpu must be a positive integer, got 0"),
+        ({"backend": "ray", "seeds_per_gpu": "2"}, "seeds_per_gpu must be a positive integer, got '2'"),
+        ({"backend": "parallel", "n_workers": 1.5}, "n_workers must be a positive integer, got 1.5"),
+        ({"n_workers": 2}, "n_workers is an option of backend=\"parallel\", not 'sequential'"),
+        ({"backend": "ray", "n_workers": 2}, "n_workers is an option of backend=\"parallel\", not 'ray'"),
+        ({"seeds_per_gpu": 2}, 'seeds_per_gpu is an option of backend="parallel" or "ray"'),
+        ({"backend": "gpu"}, "backend must be one of"),
+    ],
+)
+def test_bad_backend_options_are_refused_when_the_trainer_is_built(bert, tmp_path, options, message):
+    with pytest.raises(ValueError, match=message):
+        make_trainer(bert, tmp_path / "run", tmp_path / "steps.log", **options)
+
+
+@pytest.mark.slow
+def test_run_command_backend_flags_resume_with_parallel_workers_and_match_sequential(tmp_path, capsys):
+    """``seed-consistency run --backend parallel --n_workers 2`` continues a run whose first seed finished in
+    a sequential run, trains the rest in two workers, and ends with the sequential run's predictions."""
+    import csv
+    import shutil
+
+    from seed_consistency_metric.cli import main
+    from trainer_ext.experiment.run import build_trainer, load_data, parse_run_args
+
+    words = vader_words(80)
+    model_dir = save_tiny_bert(tmp_path / "bert", words)
+    for name, rows in (("train.csv", words), ("dev.csv", words[:30])):
+        with (tmp_path / name).open("w", newline="") as handle:
+            csv.writer(handle).writerows([("text", "label"), *rows])
+
+    def argv(output_dir, *flags):
+        return ["run", "--model_name_or_path", str(model_dir), "--train_file", str(tmp_path / "train.csv"),
+                "--validation_file", str(tmp_path / "dev.csv"), "--output_dir", str(output_dir), "--seeds", "1", "2",
+                "3", "--max_steps", "20", "--learning_rate", "2e-2", "--save_strategy", "no", "--report_to", "none",
+                "--disable_tqdm", "true", "--no_plots", *flags]  # fmt: skip
+
+    parallel = argv(tmp_path / "parallel", "--backend", "parallel", "--n_workers", "2")
+    built = build_trainer(*parse_run_args(parallel[1:]), load_data(parse_run_args(parallel[1:])[1]))
+    assert (built.backend, built.n_workers, built.seeds_per_gpu) == ("parallel", 2, 1)
+
+    assert main(argv(tmp_path / "sequential")) == 0
+    (tmp_path / "parallel").mkdir()
+    shutil.copy(tmp_path / "sequential" / "run_config.json", tmp_path / "parallel")
+    shutil.copytree(tmp_path / "sequential" / "seed-1", tmp_path / "parallel" / "seed-1")  # seed 1 finished
+    done = (tmp_path / "parallel" / "seed-1" / "DONE").read_text()
+    capsys.readouterr()
+    assert main(parallel) == 0
+    assert "Continuing run in" in capsys.readouterr().out
+    assert (tmp_path / "parallel" / "seed-1" / "DONE").read_text() == done  # not retrained
+    for seed in (1, 2, 3):
+        ours, theirs = (tmp_path / run / f"seed-{seed}" for run in ("parallel", "sequential"))
+        assert read_jsonl_column(ours / "predictions.jsonl", "prediction") == read_jsonl_column(
+            theirs / "predictions.jsonl", "prediction"
+        )
+        for key, value in safetensors_weights(theirs).items():
+            np.testing.assert_allclose(safetensors_weights(ours)[key], value, atol=1e-5, err_msg=f"seed {seed} {key}")
+    reports = [
+        json.loads((tmp_path / run / "consistency_report.json").read_text()) for run in ("parallel", "sequential")
+    ]
+    assert reports[0]["con"] == reports[1]["con"] and reports[0]["zeta"] == reports[1]["zeta"]
