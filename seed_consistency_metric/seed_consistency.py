@@ -9,13 +9,15 @@ import math
 import re
 import string
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import datasets
 import evaluate
 import numpy as np
 
+from .accuracy_identity import con_decomposition
+from .diagnostics import degenerate_warnings, identical_seed_warnings, majority_label
 from .probabilistic import pairwise_soft, probability_array, soft_agreement, true_class_probabilities
 from .resampling import (
     ExampleStats,
@@ -29,8 +31,6 @@ from .resampling import (
     two_sided_p_value,
 )
 from .seed_budget import seed_curve
-from .accuracy_identity import con_decomposition
-from .diagnostics import degenerate_warnings, identical_seed_warnings, majority_label
 
 _CITATION = """\
 @article{bui2025seeds,
@@ -73,9 +73,13 @@ Args:
     per_example: also return `per_example`: the fraction of seed pairs agreeing, the number of seeds
         correct and the majority prediction of every example.
     kappa: also return Fleiss' kappa, chance-corrected CON (categorical tasks).
-    n_bootstrap: number of bootstrap resamples of the examples; > 0 adds percentile confidence intervals `ci`.
+    n_bootstrap: number of bootstrap resamples; > 0 adds percentile confidence intervals `ci` ({metric: [low,
+        high]}) and `ci_method` (how they were made and what they estimate); 0 (default): none.
     confidence_level: coverage of those intervals (default 0.95).
     random_state: seed of the bootstrap.
+    resample: "both" (default: seeds and examples resampled together, for the population of seeds and of test
+        examples; a seed drawn twice is never paired with itself; needs >= 3 seeds), "seeds" (the examples
+        fixed) or "examples" (the seeds fixed: the interval ignores which seeds were drawn).
 Returns:
     con, ccon, var, zeta_mean: fractions in [0, 1] (zeta in its own unit, e.g. MAE);
     zeta: the metric of every seed; seeds, n_seeds, n_pairs, n_examples, task, zeta_name;
@@ -102,7 +106,8 @@ TASKS = ("classification", "regression", "token_classification", "generation")
 PAPER_SEEDS = tuple(range(42, 133, 10))
 IGNORE_INDEX = -100
 _SMALL_LABEL_RANGE = 64
-_BLOCK = 32768  # examples per block where one pass does two jobs: 10 seeds x 32768 int64 fit in cache
+_BLOCK = 16384  # examples per block where one pass does several jobs: 10 seeds x 16384 int64 stay in cache
+_BYTE_LABELS = 256  # integer labels in [0, 256) are counted as bytes
 
 
 # ----------------------------------------------------------------------------------------------- zeta metrics
@@ -355,8 +360,8 @@ def _check_same_kind(arrays: list[np.ndarray], names: list[str]) -> None:
 def agreeing_pair_fraction(values: np.ndarray) -> np.ndarray:
     """Per column of an (S, U) label array, the fraction of the S(S-1)/2 seed pairs that agree.
 
-    Counts labels per column (sum_k C(c_k, 2)) instead of looping over pairs: O(U * S) for small integer
-    labels, O(U * S log S) otherwise.
+    Integer labels in [0, 256) are counted as bytes, block by block (see `_agreeing_pairs`); other labels are
+    sorted per column: O(U * S log S).
 
     >>> agreeing_pair_fraction(np.array([[1, 0], [1, 1], [1, 0]]))
     array([1.        , 0.33333333])
@@ -364,14 +369,15 @@ def agreeing_pair_fraction(values: np.ndarray) -> np.ndarray:
     n_seeds = values.shape[0]
     n_pairs = n_seeds * (n_seeds - 1) / 2
     if values.dtype.kind in "biu":
-        values = values.view(np.uint8) if values.dtype == bool else values
-        all_bits = _label_bits(values)  # one pass: 0 <= every label <= all_bits
-        if 0 <= all_bits < _SMALL_LABEL_RANGE:
-            share = _pair_share(n_seeds)
-            if all_bits <= 1:  # binary: the seeds saying 1 agree, and so do the others
-                return (share + share[::-1])[np.add.reduce(values, axis=0, dtype=np.int64)]
-            counts = [_count_true(values == k).astype(np.intp) for k in range(all_bits)]
-            return sum(share[c] for c in counts) + share[n_seeds - sum(counts)]  # the last label: all the rest
+        counts = np.empty(values.shape[1], dtype=_pair_count_dtype(n_seeds))
+        scratch = np.empty((_scratch_rows(n_seeds), min(values.shape[1], _BLOCK)), dtype=bool)
+        buffer = np.empty((n_seeds, scratch.shape[1]), dtype=np.uint8)
+        for columns, block, bits in _blocks(values):
+            if not 0 <= bits < _BYTE_LABELS:
+                break
+            _agreeing_pairs(_as_bytes(block, buffer), scratch[:, : block.shape[1]], counts[columns])
+        else:
+            return counts / n_pairs
     _, equal_before = _sorted_runs(values)  # summed per column: the agreeing pairs
     return equal_before.sum(axis=0) / n_pairs
 
@@ -401,9 +407,72 @@ def _pair_share(n_seeds: int) -> np.ndarray:
     return group * (group - 1) / (n_seeds * (n_seeds - 1))
 
 
-def _count_true(flags: np.ndarray) -> np.ndarray:
-    """Per column of an (S, U) boolean array, how many are True (in uint8 when S allows: fastest)."""
-    return np.add.reduce(flags, axis=0, dtype=np.uint8 if flags.shape[0] < 256 else np.intp)
+def _count_true(flags: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Per column of an (S, U) boolean array, how many are True (summed as bytes when S allows: fastest)."""
+    if flags.shape[0] < 256:
+        return np.add.reduce(flags.view(np.uint8), axis=0, dtype=np.uint8, out=out)
+    return np.add.reduce(flags, axis=0, dtype=np.intp, out=out)
+
+
+def _pair_count_dtype(n_seeds: int) -> type:
+    """The smallest dtype that holds the S(S-1)/2 seed pairs and adds the output of `_count_true`."""
+    return np.uint8 if n_seeds <= 22 else np.uint16 if n_seeds < 256 else np.intp
+
+
+def _blocks(values: np.ndarray) -> Iterator[tuple[slice, np.ndarray, int]]:
+    """(columns, block, bits) for blocks of `_BLOCK` columns of an (S, U) integer array; bits: the OR of the
+    block's labels (they lie in [0, bits] when bits >= 0)."""
+    for start in range(0, values.shape[1], _BLOCK):
+        block = values[:, start : start + _BLOCK]
+        yield slice(start, start + block.shape[1]), block, _label_bits(block)
+
+
+def _as_bytes(block: np.ndarray, buffer: np.ndarray) -> np.ndarray:
+    """A block of integer labels in [0, 256) as uint8: a view of one-byte labels, else a copy into `buffer`."""
+    if block.dtype.itemsize == 1:
+        return block.view(np.uint8)
+    labels = buffer[:, : block.shape[1]]
+    np.copyto(labels, block, casting="unsafe")
+    return labels
+
+
+def _scratch_rows(n_seeds: int) -> int:
+    """Rows of the boolean scratch buffer of `_agreeing_pairs`: S, or up to 64 rows of seed comparisons."""
+    return max(n_seeds, min(n_seeds * (n_seeds - 1) // 2, 64))
+
+
+def _agreeing_pairs(labels: np.ndarray, scratch: np.ndarray, out: np.ndarray) -> None:
+    """Per column of an (S, B) uint8 label block, the number of seed pairs that agree, written into `out`.
+
+    Counts every label value but the last, sum_k C(c_k, 2) = (sum_k c_k^2 - S) / 2, or compares the seeds d rows
+    apart for d = 1..S-1, whichever reads the block fewer times: K - 1 against (S - 1) / 2 (K = largest label
+    + 1). `scratch` is a boolean buffer of `_scratch_rows(S)` rows and B columns.
+
+    >>> out = np.empty(2, dtype=np.uint8)
+    >>> _agreeing_pairs(np.array([[1, 0], [1, 1], [1, 0]], dtype=np.uint8), np.empty((3, 2), bool), out)
+    >>> out
+    array([3, 1], dtype=uint8)
+    """
+    n_seeds = len(labels)
+    n_labels = int(labels.max()) + 1
+    if n_labels - 1 <= (n_seeds - 1) / 2:
+        square_type = np.uint16 if n_seeds < 256 else np.intp
+        rest = np.full(labels.shape[1], n_seeds, dtype=square_type)  # seeds with the last label
+        squares = np.zeros(labels.shape[1], dtype=square_type)
+        for label in range(n_labels - 1):
+            count = _count_true(np.equal(labels, label, out=scratch[:n_seeds])).astype(square_type)
+            rest -= count
+            squares += count * count
+        out[...] = (squares + rest * rest - n_seeds) // 2
+        return
+    out[...] = filled = 0
+    for distance in range(1, n_seeds):  # the comparisons fill the scratch rows, counted once it is full
+        if filled + n_seeds - distance > len(scratch):
+            out += _count_true(scratch[:filled])
+            filled = 0
+        np.equal(labels[distance:], labels[:-distance], out=scratch[filled : filled + n_seeds - distance])
+        filled += n_seeds - distance
+    out += _count_true(scratch[:filled])
 
 
 def _tolerance_pair_fraction(values: np.ndarray, tolerance: float) -> np.ndarray:
@@ -507,7 +576,13 @@ class _Units:
                 return _ExampleScores(table=share + share[::-1], index=n_correct, histogram=histogram), both
         else:
             both = _ExampleScores(self.per_example(both_correct_pair_fraction(correctness.matrix)))
-        return _ExampleScores(self.per_example(self.agreement().astype(np.float64, copy=False))), both
+        pairs = None if correctness is None else correctness.agreeing_pairs
+        if pairs is None:
+            return _ExampleScores(self.per_example(self.agreement().astype(np.float64, copy=False))), both
+        n_pairs = self.values.shape[0] * (self.values.shape[0] - 1) // 2
+        if self.example_starts is None:
+            return _ExampleScores(pairs, denominator=n_pairs), both
+        return _ExampleScores(self.per_example(pairs / n_pairs)), both
 
     def pair_agreement(self, a: int, b: int) -> np.ndarray:
         """Per unit, pi(y^a, y^b) for one pair of seeds."""
@@ -529,16 +604,18 @@ class _Units:
 class _Correctness:
     """The seeds against the references: the (S, U) `matrix` (built on first use when not needed at once),
     `n_correct` (seeds right per unit, for an indicator pi), `seed_hits` (units right per seed) and, for
-    integer labels, `label_bits` (the bitwise OR of all predictions).
+    integer labels, `label_bits` (the bitwise OR of all predictions) and `agreeing_pairs` (see `_tally`).
 
     Integer labels are tallied block by block in one read of the predictions, with no (S, U) array.
     """
 
     def __init__(self, units: _Units):
         self.units = units
-        self.seed_hits = self.label_bits = None
+        self.seed_hits = self.label_bits = self.agreeing_pairs = None
         if units.pi == "exact" and units.values.dtype.kind in "biu":
-            self.n_correct, self.seed_hits, self.label_bits = _tally(units.values, units.references)
+            self.n_correct, self.seed_hits, self.label_bits, self.agreeing_pairs = _tally(
+                units.values, units.references
+            )
         else:
             self.n_correct = _count_true(self.matrix) if self.matrix.dtype == bool else None
 
@@ -547,47 +624,81 @@ class _Correctness:
         return self.units.correct()
 
 
-def _tally(values: np.ndarray, references: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
-    """Per column the seeds equal to the reference, per seed the columns equal, and the OR of all labels.
+def _tally(values: np.ndarray, references: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, np.ndarray | None]:
+    """Per column the seeds equal to the reference and the seed pairs that agree, per seed the columns equal, and
+    the OR of all labels.
 
-    Works on blocks of columns that stay in cache between the OR and the comparison, reusing one buffer.
+    One read of the predictions, block by block: each block stays in cache between the OR, the comparison with
+    the references and the pair counting, in reused buffers. The agreeing pairs are None when a label lies
+    outside [0, 256) (then they are counted by sorting), or when all labels and references are 0 or 1 (then they
+    follow from the seeds that are right: `_Units.scores`).
     """
     n_seeds, n_units = values.shape
     n_correct = np.empty(n_units, dtype=np.uint8 if n_seeds < 256 else np.intp)
+    pairs = np.empty(n_units, dtype=_pair_count_dtype(n_seeds))
     seed_hits = np.zeros(n_seeds, dtype=np.int64)
-    buffer = np.empty((n_seeds, min(n_units, _BLOCK)), dtype=bool)
-    label_bits = 0
-    for start in range(0, n_units, _BLOCK):
-        block = values[:, start : start + _BLOCK]
-        hits = buffer[:, : block.shape[1]]
-        label_bits |= _label_bits(block)
-        np.equal(block, references[start : start + _BLOCK], out=hits)
-        np.add.reduce(hits, axis=0, dtype=n_correct.dtype, out=n_correct[start : start + _BLOCK])
+    scratch = np.empty((_scratch_rows(n_seeds), min(n_units, _BLOCK)), dtype=bool)
+    byte_buffer = np.empty((n_seeds, scratch.shape[1]), dtype=np.uint8)
+    reference_bits = _label_bits(references)
+    binary_references = 0 <= reference_bits <= 1
+    byte_references = references.astype(np.uint8) if 0 <= reference_bits < _BYTE_LABELS else None
+    label_bits, binary_blocks = 0, []
+    for columns, block, bits in _blocks(values):
+        label_bits |= bits
+        hits = scratch[:n_seeds, : block.shape[1]]
+        binary = 0 <= bits <= 1 and binary_references
+        if not 0 <= bits < _BYTE_LABELS:
+            pairs = None
+        labels = None if pairs is None or binary else _as_bytes(block, byte_buffer)
+        if labels is not None and byte_references is not None:
+            np.equal(labels, byte_references[columns], out=hits)
+        else:
+            np.equal(block, references[columns], out=hits)
+        _count_true(hits, out=n_correct[columns])
         seed_hits += [np.count_nonzero(row) for row in hits]  # per row: much faster than axis=1
-    return n_correct, seed_hits, label_bits
+        if labels is not None:
+            _agreeing_pairs(labels, scratch[:, : block.shape[1]], pairs[columns])
+        elif pairs is not None:
+            binary_blocks.append(columns)  # filled in below, if needed at all
+    if pairs is not None and label_bits <= 1 and binary_references:
+        pairs = None
+    elif pairs is not None and binary_blocks:  # the seeds that are right agree, and so do the others
+        right = np.arange(n_seeds + 1)
+        from_right = (right * (right - 1) + right[::-1] * (right[::-1] - 1)) // 2
+        for columns in binary_blocks:
+            pairs[columns] = from_right[n_correct[columns]]
+    return n_correct, seed_hits, label_bits, pairs
 
 
 @dataclass
 class _ExampleScores:
-    """One score per example: `values`, or `table[index]` when it depends only on a small count per example.
+    """One score per example: `values / denominator`, or `table[index]` when it depends only on a small count per
+    example.
 
-    The second form never builds an N-sized float array: means come from a histogram of the counts.
+    Neither form needs an N-sized float array for a mean: `values` may be integer counts (summed exactly), and
+    `table[index]` is averaged through a histogram of the counts.
     """
 
     values: np.ndarray | None = None
+    denominator: int = 1
     table: np.ndarray | None = None
     index: np.ndarray | None = None
     histogram: np.ndarray | None = None  # np.bincount(index), shared by scores with the same index
 
     def mean(self, examples: np.ndarray | None = None) -> float:
         if self.values is not None:
-            return float(np.mean(self.values if examples is None else self.values[examples]))
+            picked = self.values if examples is None else self.values[examples]
+            if self.denominator == 1:
+                return float(np.mean(picked))
+            return float(np.add.reduce(picked, dtype=np.int64) / (self.denominator * len(picked)))
         if examples is None:
             return float(self.histogram @ self.table / len(self.index))
         return float(np.bincount(self.index[examples], minlength=len(self.table)) @ self.table / len(examples))
 
     def array(self) -> np.ndarray:
-        return self.values if self.values is not None else self.table[self.index.astype(np.intp)]
+        if self.values is not None:
+            return self.values if self.denominator == 1 else self.values / self.denominator
+        return self.table[self.index.astype(np.intp)]
 
     def __len__(self) -> int:
         return len(self.values if self.values is not None else self.index)
@@ -772,10 +883,10 @@ def _bootstrap_ci(units, correctness, zeta_name, zeta_fn, n_bootstrap, confidenc
     n_bootstrap = check_bootstrap_args(n_bootstrap, confidence_level, resample, units.values.shape[0])
     extra = extra or {}
     stats = _example_stats(units, correctness, zeta_name, zeta_fn, extra=list(extra.values()))
-    samples = bootstrap_samples(
-        stats, n_bootstrap, np.random.default_rng(random_state), resample,
-        _zeta_sampler(units, zeta_name, zeta_fn, correctness, stats), extra={k: v[stats.columns] for k, v in extra.items()},
-    )  # fmt: skip
+    zeta_of = _zeta_sampler(units, zeta_name, zeta_fn, correctness, stats)
+    extra_columns = {key: values[stats.columns] for key, values in extra.items()}
+    rng = np.random.default_rng(random_state)
+    samples = bootstrap_samples(stats, n_bootstrap, rng, resample, zeta_of, extra_columns)
     ci = {key: percentile_interval(values, confidence_level) for key, values in samples.items()}
     method = ci_method(resample, n_bootstrap, confidence_level)
     if extra and resample != "examples":
@@ -789,9 +900,8 @@ def _zeta_sampler(units, zeta_name, zeta_fn, correctness, stats: ExampleStats):
         return None
 
     def zeta_of(example_counts: np.ndarray) -> np.ndarray:
-        return np.array(
-            [_zeta_per_seed(units, zeta_name, zeta_fn, correctness, np.repeat(stats.columns, row)) for row in example_counts]
-        )
+        picks = (np.repeat(stats.columns, row) for row in example_counts)
+        return np.array([_zeta_per_seed(units, zeta_name, zeta_fn, correctness, examples) for examples in picks])
 
     return zeta_of
 
@@ -1044,13 +1154,15 @@ def compare_seed_consistency(
     (0.1667, -0.2222)
     """
     common = {"task": task, "zeta": zeta, "tolerance": tolerance, "pi": pi, "pos_label": pos_label}
-    prepared = [_prepared(p, references, s, **common) for p, s in ((predictions_a, seeds_a), (predictions_b, seeds_b))]
-    (names_a, units_a, *_), (names_b, units_b, *_) = prepared
-    if units_a.n_examples != units_b.n_examples:
+    inputs = ((predictions_a, seeds_a), (predictions_b, seeds_b))
+    lengths = [len(_as_seed_rows(p, s)[1][0]) for p, s in inputs]
+    if lengths[0] != lengths[1]:
         raise ValueError(
-            f"A has predictions for {units_a.n_examples} examples but B for {units_b.n_examples}: a comparison "
-            "needs both models' predictions on the same test examples, in the same order."
+            f"A has predictions for {lengths[0]} examples but B for {lengths[1]}: a comparison needs both models' "
+            "predictions on the same test examples, in the same order."
         )
+    prepared = [_prepared(p, references, s, **common) for p, s in inputs]
+    (names_a, units_a, *_), (names_b, units_b, *_) = prepared
     if units_a.example_starts is not None and not np.array_equal(units_a.example_starts, units_b.example_starts):
         bad = int(np.flatnonzero(np.diff(units_a.example_starts) != np.diff(units_b.example_starts))[0])
         raise ValueError(f"Row {bad} has a different number of tokens in A than in B: not the same examples.")
@@ -1071,7 +1183,7 @@ def compare_seed_consistency(
     samples = compare_samples(*stats, n_bootstrap, rng, resample, paired_seeds, *zeta_of)
     method = ci_method(resample, n_bootstrap, confidence_level)
     options = {**common, "confidence_level": confidence_level}
-    reports = [seed_consistency(p, references, seeds=s, **options) for p, s in ((predictions_a, seeds_a), (predictions_b, seeds_b))]
+    reports = [seed_consistency(p, references, seeds=s, **options) for p, s in inputs]
     for report, sample in zip(reports, samples):
         report["ci"] = {key: percentile_interval(values, confidence_level) for key, values in sample.items()}
         report["ci_method"] = method
