@@ -43,11 +43,16 @@ def vader_words(n: int, min_abs_rating: float = 1.0) -> list[tuple[str, int]]:
 
 
 def save_tiny_bert(
-    directory: Path, words: list[tuple[str, int]], token_classification: bool = False, regression: bool = False
+    directory: Path,
+    words: list[tuple[str, int]],
+    token_classification: bool = False,
+    regression: bool = False,
+    **config_overrides,
 ) -> Path:
     """Save a random 2-layer BERT (hidden size 32) and a word-level tokenizer of ``words`` in ``directory``.
 
-    Two labels (negative, positive), or one output with ``regression``.
+    Two labels (negative, positive), or one output with ``regression``; ``config_overrides`` go to BertConfig
+    (e.g. ``hidden_dropout_prob=0.0``).
     """
     vocab = {token: index for index, token in enumerate(SPECIAL_TOKENS + sorted({word for word, _ in words}))}
     tokenizer = BertTokenizer(vocab=vocab)
@@ -59,6 +64,7 @@ def save_tiny_bert(
         intermediate_size=37,
         max_position_embeddings=64,
         **({"num_labels": 1} if regression else {"id2label": {0: "negative", 1: "positive"}}),
+        **config_overrides,
     )
     model_class = BertForTokenClassification if token_classification else BertForSequenceClassification
     model_class(config).save_pretrained(directory)

@@ -4,6 +4,7 @@
 
 Trains seeds 42 and 52 (6 steps each, a checkpoint every 2). With TRAINER_TEST_PAUSE_SEED=<k> it stops
 after saving checkpoint-4 of seed k, writes <output_dir>/PAUSED and sleeps, waiting to be killed.
+With TRAINER_TEST_SAVE_MODEL=0 the seeds keep no model (MultiSeedTrainer(save_model=False)).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ def main(model_dir: str, output_dir: str, step_log: str) -> None:
             PauseAfterCheckpoint(int(pause) if pause else None, Path(output_dir) / "PAUSED"),
         ],
         seeds=SEEDS,
+        save_model=os.environ.get("TRAINER_TEST_SAVE_MODEL", "1") != "0",
     )
     trainer.train()
 

@@ -45,6 +45,7 @@ from .backends import backend_width, check_backend, run_seeds
 from .model_factory import SeedModelFactory
 from .padding import with_pad_token
 from .precision import DEFAULT_N_BOOTSTRAP, STOPPING_FILE, check_target_precision, train_until_precise
+from .randomness import unvaried_randomness
 from .reporting import log_summary, summary_callbacks
 from .results import MultiSeedPredictionOutput, MultiSeedTrainOutput, ReproducibilityReport
 from .seed_run import SeedRun
@@ -85,6 +86,15 @@ def mean_std_over_seeds(per_seed: Mapping[int, Mapping[str, Any]], prefix: str) 
             summary[f"{key}_mean"] = float(np.mean(values))
             summary[f"{key}_std"] = float(np.std(values))
     return summary
+
+
+_MODEL_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "adapter_model.safetensors",
+                "adapter_model.bin")  # fmt: skip
+
+
+def _has_saved_model(seed_dir: Path) -> bool:
+    """Whether ``Trainer.save_model`` wrote a model or adapter into ``seed_dir``."""
+    return any((seed_dir / name).is_file() for name in _MODEL_FILES)
 
 
 def _max_weight_diff(first: Path, second: Path) -> float:
@@ -136,6 +146,13 @@ class MultiSeedTrainer:
       beside every prediction file (``probabilities.npy``, ``probabilities-<prefix>.npy``); the reports then add
       the soft CON/CCON and the ensemble of mean probabilities (``<prefix>_soft_con``,
       ``<prefix>_ensemble_mean_probabilities``) beside the majority vote (``<prefix>_ensemble_majority_vote``).
+    - ``save_model``: keep each seed's final model (default). False keeps only what the report needs
+      (predictions, metrics): no final model, and a seed's checkpoints are deleted once it is DONE; resuming
+      still works (finished seeds count by their predictions), ``predict`` on new data does not.
+    - warnings: before training, when nothing random follows the seed (``vary="init"``, a checkpoint that
+      already holds every weight, dropout 0; see trainer_ext/randomness.py), and after it, the report's
+      ``warnings`` (degenerate or identical seeds): raised with ``warnings.warn`` and kept in
+      ``train().warnings``.
 
     Each seed writes ``output_dir/seed-<k>/`` (checkpoints, final model or adapter, metrics.json,
     predictions.jsonl on the eval_dataset, DONE). Rerunning the same script skips finished seeds and resumes
@@ -176,6 +193,7 @@ class MultiSeedTrainer:
         trainer_kwargs: Mapping[str, Any] | None = None,
         predictions_to_labels: Callable[[EvalPrediction], tuple] | None = None,
         save_probabilities: bool = False,
+        save_model: bool = True,
     ) -> None:
         if tuple(optimizers) != (None, None):
             raise ValueError(
@@ -196,6 +214,8 @@ class MultiSeedTrainer:
             if eval_dataset is None:
                 raise ValueError("target_precision needs an eval_dataset: the intervals come from its predictions")
             self.target_precision = check_target_precision(target_precision, self.seeds)
+        if check_reproducibility and not save_model:
+            raise ValueError("check_reproducibility compares the saved weights of a seed: it needs save_model=True")
         self.check_reproducibility = check_reproducibility
         self.consistency_kwargs = dict(consistency_kwargs or {})
         if self.target_precision:  # the final report carries the interval the stopping rule used
@@ -232,6 +252,7 @@ class MultiSeedTrainer:
             trainer_class=trainer_class,
             predictions_to_labels=predictions_to_labels,
             save_probabilities=save_probabilities,
+            save_model=save_model,
         )
 
     @property
@@ -252,6 +273,9 @@ class MultiSeedTrainer:
                 "pass resume_from_checkpoint=True/False, not a path"
             )
         self._write_run_config()
+        unvaried = unvaried_randomness(self.factory, self.args, self.run.vary, self.run.trainer_kwargs["data_collator"])
+        if unvaried:
+            warnings.warn(unvaried, stacklevel=2)
         resume = resume_from_checkpoint is not False
         stopping = None
         if self.target_precision:
@@ -276,6 +300,7 @@ class MultiSeedTrainer:
             report=report,
             reproducibility=self._check_reproducibility() if self.check_reproducibility else None,
             stopping=stopping,
+            warnings=([unvaried] if unvaried else []) + (report["warnings"] if report else []),
         )
         if stopping is not None:
             output.metrics.update(stopping_n_seeds=stopping.n_seeds, stopping_target_met=float(stopping.target_met))
@@ -384,6 +409,8 @@ class MultiSeedTrainer:
             if kwargs["task"] == "classification":
                 kwargs.setdefault("probabilities", self._saved_probabilities(list(labels), predictions_file))
             report = seed_consistency(labels, references, **kwargs)
+            for message in report["warnings"]:
+                warnings.warn(f"{prefix} predictions: {message}", stacklevel=3)
             for key in ("con", "ccon", "var", "zeta_mean", "soft_con", "soft_ccon", "n_seeds"):
                 if report.get(key) is not None:
                     metrics[f"{prefix}_{key}"] = report[key]
@@ -449,6 +476,12 @@ class MultiSeedTrainer:
         Also writes ``seed-<k>/predictions-<prefix>.jsonl`` and ``<prefix>_results.json`` (metrics, report).
         """
         self._require_done()
+        without_model = [seed for seed in self.seeds if not _has_saved_model(self.seed_dir(seed))]
+        if without_model:
+            raise ValueError(
+                f"seeds {without_model} kept no model in {self.output_dir} (trained with save_model=False): "
+                "predict() on new data needs the models; train with save_model=True"
+            )
         outputs, labels, per_seed_metrics, references = {}, {}, {}, None
         for seed in self.seeds:
             seed_dir = self.seed_dir(seed)

@@ -71,6 +71,7 @@ class MultiSeedTrainOutput(_JsonResult):
     report: dict | None = None  # seed_consistency report on the eval_dataset
     reproducibility: ReproducibilityReport | None = None
     stopping: StoppingDecision | None = None  # with target_precision: why training stopped after n seeds
+    warnings: list[str] = dataclasses.field(default_factory=list)  # nothing random varied; degenerate seeds
 
 
 @dataclasses.dataclass

@@ -16,6 +16,7 @@ import copy
 import dataclasses
 import inspect
 import json
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -85,6 +86,7 @@ class SeedRun:
     trainer_class: type = Trainer  # Trainer or a subclass (Seq2SeqTrainer, trl's SFTTrainer, ...)
     predictions_to_labels: Callable | None = None  # EvalPrediction -> (labels, references or None)
     save_probabilities: bool = False  # also write probabilities[-<split>].npy beside each prediction file
+    save_model: bool = True  # keep the final model; False: only predictions, checkpoints deleted once DONE
 
     def __post_init__(self) -> None:
         if self.vary not in VARY:
@@ -156,7 +158,8 @@ class SeedRun:
         with self.factory.seed_model(args.seed) as model:
             trainer = self.make_trainer(model, args)
             train_output = trainer.train(resume_from_checkpoint=checkpoint)
-            trainer.save_model()
+            if self.save_model:
+                trainer.save_model()
             metrics = dict(train_output.metrics)
             eval_dataset = self.trainer_kwargs.get("eval_dataset")
             if eval_dataset is not None:
@@ -169,6 +172,9 @@ class SeedRun:
             seed_dir / DONE_MARKER,
             {"seed": seed, "resumed_from": checkpoint, "seconds": round(time.time() - started, 3)},
         )
+        if not self.save_model:  # checkpoints only serve resuming an unfinished seed
+            for path in seed_dir.glob(f"{PREFIX_CHECKPOINT_DIR}-*"):
+                shutil.rmtree(path, ignore_errors=True)
         return True
 
     def load_train_output(self, seed: int, root: Path | None = None) -> TrainOutput:

@@ -87,6 +87,13 @@ class SeedArguments:
         metadata={"help": "Randomness that follows the seed: both, init (model init only) or data (order only)."},
     )
     plots: bool = field(default=True, metadata={"help": "Write the report's PNG figures into --output_dir."})
+    save_model: bool = field(
+        default=True,
+        metadata={
+            "help": "Keep every seed's fine-tuned model (the report needs only the predictions; the demo "
+            "defaults to False). Without it a seed's checkpoints are deleted once it is finished."
+        },
+    )
     backend: str = field(
         default="sequential",
         metadata={

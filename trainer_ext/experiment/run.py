@@ -201,7 +201,8 @@ def build_trainer(model_args, data_args, seed_args, training_args, data: TaskDat
         args=training_args, data_collator=collator, train_dataset=train_dataset, eval_dataset=eval_dataset,
         processing_class=tokenizer, seeds=seed_args.seeds, peft_config=lora_config(model_args, data),
         vary=seed_args.vary, consistency_kwargs={"zeta": data.zeta}, backend=seed_args.backend,
-        n_workers=seed_args.n_workers, seeds_per_gpu=seed_args.seeds_per_gpu, **model_arguments(model_args, data),
+        n_workers=seed_args.n_workers, seeds_per_gpu=seed_args.seeds_per_gpu, save_model=seed_args.save_model,
+        **model_arguments(model_args, data),
     )  # fmt: skip
 
 
