@@ -507,8 +507,13 @@ def _column_mode(values: np.ndarray) -> np.ndarray:
         all_bits = _label_bits(values)
         if 0 <= all_bits <= 1:  # binary: 1 where more than half of the seeds say 1
             return (2 * np.add.reduce(values, axis=0, dtype=np.intp) > values.shape[0]).astype(values.dtype)
-        if 0 <= all_bits < _SMALL_LABEL_RANGE:  # count each label; argmax takes the first (smallest) of a tie
-            return np.argmax([_count_true(values == k) for k in range(all_bits + 1)], axis=0).astype(values.dtype)
+        if 0 <= all_bits < _SMALL_LABEL_RANGE:  # count each label; a later label must beat, not tie, the best
+            mode, best = np.zeros(values.shape[1], dtype=values.dtype), _count_true(values == 0)
+            for label in range(1, all_bits + 1):
+                count = _count_true(values == label)
+                np.copyto(mode, label, where=count > best)
+                np.maximum(best, count, out=best)
+            return mode
     ordered, equal_before = _sorted_runs(values)  # largest at the end of the longest run, first such run wins
     return ordered[np.argmax(equal_before, axis=0), np.arange(values.shape[1])]
 

@@ -313,3 +313,87 @@ def test_many_examples_across_blocks_match_a_per_pair_loop(n_classes):
     correct = rows == references
     assert report["ccon"] == pytest.approx(np.mean([np.mean(correct[i] & correct[j]) for i, j in pairs]))
     assert report["zeta"] == pytest.approx([skm.accuracy_score(references, row) for row in rows])
+
+
+def per_pair_loop(rows: np.ndarray, references: np.ndarray | None = None) -> tuple:
+    """Per example, the share of seed pairs that agree (and that are both right), by a loop over the pairs."""
+    pairs = list(itertools.combinations(range(len(rows)), 2))
+    agree = np.mean([rows[i] == rows[j] for i, j in pairs], axis=0)
+    if references is None:
+        return agree, None
+    correct = rows == references
+    return agree, np.mean([correct[i] & correct[j] for i, j in pairs], axis=0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(3, 16).flatmap(lambda k: seed_rows(st.integers(0, k - 1), max_seeds=30, max_examples=12)))
+def test_three_to_sixteen_classes_and_up_to_30_seeds_equal_brute_force(data):
+    rows, references = data  # counted per label or by comparing the seeds d apart, whichever reads less
+    report = seed_consistency(np.array(rows), references, per_example=True)
+    con, ccon = brute_force(rows, references)
+    assert (report["con"], report["ccon"]) == (pytest.approx(con), pytest.approx(ccon))
+    assert report["per_example"]["agreement"] == pytest.approx(list(per_pair_loop(np.array(rows))[0]))
+    assert seed_consistency(np.array(rows))["con"] == pytest.approx(con)  # no references: counted on its own
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.uint16, np.int8, np.uint8, bool])
+def test_every_integer_dtype_equals_a_per_pair_loop(dtype):
+    rng = np.random.default_rng(6)
+    n_classes = 2 if dtype is bool else 7
+    references = rng.integers(0, n_classes, 400)
+    rows = np.where(rng.random((9, 400)) < 0.6, references, rng.integers(0, n_classes, (9, 400)))
+    agree, both = per_pair_loop(rows, references)
+    report = seed_consistency(rows.astype(dtype), references.astype(dtype))
+    assert (report["con"], report["ccon"]) == (pytest.approx(agree.mean()), pytest.approx(both.mean()))
+    references[::7] = 300  # a reference no prediction can equal, beyond a byte
+    report = seed_consistency(rows.astype(dtype), references)
+    assert report["ccon"] == pytest.approx(per_pair_loop(rows, references)[1].mean())
+
+
+@pytest.mark.parametrize(("offset", "dtype"), [(-3, np.int8), (-3, np.int64), (253, np.int64), (253, np.uint16)])
+def test_labels_outside_a_byte_equal_a_per_pair_loop(offset, dtype):
+    rng = np.random.default_rng(7)  # negative labels, or labels crossing 256: counted by sorting
+    references = rng.integers(0, 6, 300) + offset
+    rows = np.where(rng.random((8, 300)) < 0.6, references, rng.integers(0, 6, (8, 300)) + offset).astype(dtype)
+    agree, both = per_pair_loop(rows, references)
+    report = seed_consistency(rows, references)
+    assert (report["con"], report["ccon"]) == (pytest.approx(agree.mean()), pytest.approx(both.mean()))
+    assert seed_consistency(rows)["con"] == pytest.approx(agree.mean())
+
+
+def test_binary_multiclass_and_wide_blocks_equal_a_per_pair_loop():
+    from seed_consistency_metric.seed_consistency import _BLOCK
+
+    rng = np.random.default_rng(8)
+    n = 3 * _BLOCK + 5
+    references = rng.integers(0, 2, n)
+    rows = np.where(rng.random((6, n)) < 0.7, references, rng.integers(0, 2, (6, n)))
+    rows[:, _BLOCK : 2 * _BLOCK] = rng.integers(0, 6, (6, _BLOCK))  # the second block has 6 labels, the rest 2
+    for wide in (False, True):
+        if wide:
+            rows[2, -1] = 1000  # one label beyond a byte, in the last block: all blocks are counted by sorting
+        agree, both = per_pair_loop(rows, references)
+        report = seed_consistency(rows, references, per_example=True)
+        assert (report["con"], report["ccon"]) == (pytest.approx(agree.mean()), pytest.approx(both.mean()))
+        assert report["per_example"]["agreement"] == pytest.approx(list(agree))
+        assert seed_consistency(rows)["con"] == pytest.approx(agree.mean())
+
+
+@pytest.mark.parametrize("n_classes", [3, 200])
+def test_hundreds_of_seeds_equal_a_per_pair_loop(n_classes):
+    rng = np.random.default_rng(9)  # 300 seeds: counts beyond a byte, per label (3) or by comparing seeds (200)
+    rows, references = rng.integers(0, n_classes, (300, 30)), rng.integers(0, n_classes, 30)
+    rows[:150, ::2] = references[::2]
+    agree, both = per_pair_loop(rows, references)
+    report = seed_consistency(rows, references, per_example=True)
+    assert (report["con"], report["ccon"]) == (pytest.approx(agree.mean()), pytest.approx(both.mean()))
+    assert report["per_example"]["agreement"] == pytest.approx(list(agree))
+
+
+def test_integer_counts_over_a_denominator_average_exactly():
+    from seed_consistency_metric.seed_consistency import _ExampleScores
+
+    scores = _ExampleScores(np.array([3, 1, 0], dtype=np.uint8), denominator=3)  # agreeing pairs of 3 seeds
+    assert scores.mean() == pytest.approx(4 / 9)
+    assert scores.mean(np.array([0, 0, 1])) == pytest.approx((1 + 1 + 1 / 3) / 3)
+    assert scores.array().tolist() == pytest.approx([1, 1 / 3, 0])
