@@ -32,7 +32,7 @@ DEBUG_ENV = "SEED_CONSISTENCY_DEBUG"
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description="Measure how much random seeds change a model.")
-    commands = parser.add_subparsers(dest="command", metavar="{run,report,compute,check}", required=True)
+    commands = parser.add_subparsers(dest="command", metavar="{run,report,compute,compare,seeds,check}", required=True)
     commands.add_parser(
         "run", add_help=False,
         help="fine-tune with several seeds (no arguments: the CPU demo; `run --help` lists every flag)",
@@ -45,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--format", choices=("markdown", "csv"), default="markdown", help="table printed")
     report.add_argument("--digits", type=int, default=2, help="decimals of the percentages in markdown")
     report.add_argument("--no-plots", dest="plots", action="store_false", help="write only the tables")
+    report.add_argument("--compare_bootstrap", type=int, default=1000,
+                        help="resamples for the per-task differences between two models (0: skip)")  # fmt: skip
 
     compute = commands.add_parser(
         "compute", help="the metric's report as JSON, from >= 2 prediction files or one run directory"
@@ -70,9 +72,57 @@ def build_parser() -> argparse.ArgumentParser:
     compute.add_argument("--n_bootstrap", type=int, default=0, help="bootstrap resamples for confidence intervals")
     compute.add_argument("--confidence_level", type=float, default=0.95)
     compute.add_argument("--random_state", type=int, default=0)
+    _add_resample_argument(compute)
     compute.add_argument("-o", "--output", type=Path, help="write the JSON here instead of printing it")
     _add_check_parser(commands)
+    _add_assess_parsers(commands)
     return parser
+
+
+def _add_resample_argument(parser) -> None:
+    parser.add_argument("--resample", choices=("both", "seeds", "examples"), default="both",
+                        help="what the bootstrap resamples: seeds and examples (default; needs >= 3 seeds), "
+                        "seeds only, or examples only")  # fmt: skip
+
+
+def _add_input_arguments(parser) -> None:
+    """The options shared by compute, compare and seeds that say how to read the predictions and score them."""
+    parser.add_argument("--references", type=Path, help="file with the reference labels (else a label column)")
+    parser.add_argument("--id_column", help="column that identifies examples (default: detected)")
+    parser.add_argument("--prediction_columns", nargs="+", help="columns holding predictions (default: detected)")
+    parser.add_argument("--reference_column", help="column holding the references (default: detected)")
+    parser.add_argument("--task", default="classification",
+                        choices=("classification", "regression", "token_classification", "generation"))  # fmt: skip
+    parser.add_argument("--zeta", default=None, help="accuracy (default; a run dir's own zeta), mcc, f1, ...")
+    parser.add_argument("--tolerance", type=float, default=0.0, help="regression: |a-b| <= tolerance agrees")
+    parser.add_argument("--pi", default="exact_match", choices=("exact_match", "token_f1"), help="generation")
+    parser.add_argument("--pos_label", default="1", help="positive label of zeta=f1")
+    parser.add_argument("--confidence_level", type=float, default=0.95)
+    parser.add_argument("--random_state", type=int, default=0)
+    _add_resample_argument(parser)
+
+
+def _add_assess_parsers(commands) -> None:
+    compare = commands.add_parser("compare", help="differences B - A of CON, CCON, VAR, zeta with intervals and "
+                                  "p-values, for two models' predictions on the same examples")  # fmt: skip
+    compare.add_argument("run_a", type=Path, help="run A: a run directory, a file with a column per seed, or a zip")
+    compare.add_argument("run_b", type=Path, help="run B, on the same examples (matched by id when both have ids)")
+    _add_input_arguments(compare)
+    compare.add_argument("--paired_seeds", action="store_true", help="seed k of A and of B share their seed")
+    compare.add_argument("--n_bootstrap", type=int, default=1000, help="bootstrap resamples (default: %(default)s)")
+    compare.add_argument("-o", "--output", type=Path, help="also write the full result as JSON here")
+
+    seeds = commands.add_parser("seeds", help="how many seeds are enough: the metrics and interval half-widths "
+                                "over subsets of k seeds, extrapolated (table + PNG)")  # fmt: skip
+    seeds.add_argument("inputs", nargs="+", type=Path, help="a run directory or prediction files, as for compute")
+    _add_input_arguments(seeds)
+    seeds.add_argument("--target", nargs="+", default=["con=0.005"],
+                       help="wanted interval half-widths, metric=value (default: %(default)s)")  # fmt: skip
+    seeds.add_argument("--n_bootstrap", type=int, default=200, help="resamples per subset (default: %(default)s)")
+    seeds.add_argument("--n_subsets", type=int, default=10, help="subsets of k seeds per k (default: %(default)s)")
+    seeds.add_argument("-o", "--output_dir", type=Path, default=Path("seed-consistency-seeds"),
+                       help="where seeds_needed.json and seeds_needed.png go (default: %(default)s)")  # fmt: skip
+    seeds.add_argument("--no-plots", dest="plots", action="store_false", help="write only the JSON")
 
 
 def _add_check_parser(commands) -> None:
@@ -117,6 +167,7 @@ def compute_command(args: argparse.Namespace) -> int:
         task=args.task, zeta=args.zeta or run_zeta or "accuracy", tolerance=args.tolerance, pi=args.pi,
         pos_label=pos_label, pairwise=args.pairwise, per_example=args.per_example, kappa=args.kappa,
         n_bootstrap=args.n_bootstrap, confidence_level=args.confidence_level, random_state=args.random_state,
+        resample=args.resample,
     )  # fmt: skip
     for warning in report.get("warnings", []):
         print(f"warning: {warning}", file=sys.stderr)
@@ -136,8 +187,12 @@ def report_command(args: argparse.Namespace) -> int:
     from .paper_report import render_report
     from .paper_report.tables import to_csv
 
-    rendered = render_report(args.run_dirs, args.output_dir, plots=args.plots, digits=args.digits)
+    rendered = render_report(args.run_dirs, args.output_dir, plots=args.plots, digits=args.digits,
+                             compare_bootstrap=args.compare_bootstrap)  # fmt: skip
     print(rendered.markdown if args.format == "markdown" else to_csv(rendered.rows), end="\n")
+    if rendered.differences_markdown:
+        print("\nDifferences B - A (percentage points, 95% intervals, two-sided p-values):")
+        print(rendered.differences_markdown)
     for note in rendered.notes:
         print(f"note: {note}", file=sys.stderr)
     for path in rendered.files:
@@ -183,7 +238,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "run":
             return run_command(argv[1:])
         args = build_parser().parse_args(argv)
-        return {"report": report_command, "compute": compute_command, "check": check_command}[args.command](args)
+        from .assess_cli import compare_command, seeds_command
+
+        commands = {"report": report_command, "compute": compute_command, "check": check_command,
+                    "compare": compare_command, "seeds": seeds_command}  # fmt: skip
+        return commands[args.command](args)
     except (ValueError, OSError) as error:
         if os.environ.get(DEBUG_ENV):
             raise

@@ -18,6 +18,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .differences import model_differences
+from .differences import to_csv as differences_csv
+from .differences import to_markdown as differences_markdown
 from .runs import RunResult, find_run_dirs, load_run, load_runs
 from .tables import size_correlations, table_rows, to_csv, to_markdown, zeta_heatmap_data
 
@@ -26,6 +29,8 @@ TABLE_CSV = "table1.csv"
 FIGURE3 = "figure3_zeta_heatmap.png"
 FIGURE2 = "figure2_size_correlation.png"
 PAIRWISE = "pairwise_con.png"
+DIFFERENCES_MD = "differences.md"
+DIFFERENCES_CSV = "differences.csv"
 
 __all__ = ["RenderedReport", "RunResult", "find_run_dirs", "load_run", "load_runs", "render_report"]
 
@@ -40,12 +45,20 @@ class RenderedReport:
     correlations: dict[str, dict]
     files: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    differences: list[dict] = field(default_factory=list)  # per task and pair of models, see .differences
+    differences_markdown: str = ""
 
 
 def render_report(
-    run_dirs: Iterable[str | Path], output_dir: str | Path, plots: bool = True, digits: int = 2
+    run_dirs: Iterable[str | Path],
+    output_dir: str | Path,
+    plots: bool = True,
+    digits: int = 2,
+    compare_bootstrap: int = 1000,
 ) -> RenderedReport:
-    """Write table1.md / table1.csv (and the PNG figures) for the runs in or below ``run_dirs``."""
+    """Write table1.md / table1.csv (and the PNG figures) for the runs in or below ``run_dirs``; where two models
+    ran the same task, also differences.md / differences.csv (B - A with intervals and p-values from
+    ``compare_bootstrap`` resamples; 0: skip)."""
     runs = load_runs(run_dirs)
     output_dir = Path(output_dir)
     rows = table_rows(runs)
@@ -53,7 +66,14 @@ def render_report(
     correlations = size_correlations(runs)
     rendered = RenderedReport(markdown=markdown, rows=rows, correlations=correlations)
     output_dir.mkdir(parents=True, exist_ok=True)
-    for name, text in ((TABLE_MD, markdown + "\n"), (TABLE_CSV, to_csv(rows))):
+    tables = [(TABLE_MD, markdown + "\n"), (TABLE_CSV, to_csv(rows))]
+    if compare_bootstrap and len({run.model for run in runs}) > 1:
+        rendered.differences = model_differences(runs, n_bootstrap=compare_bootstrap)
+        if rendered.differences:
+            rendered.differences_markdown = differences_markdown(rendered.differences, digits)
+            tables += [(DIFFERENCES_MD, rendered.differences_markdown + "\n"),
+                       (DIFFERENCES_CSV, differences_csv(rendered.differences))]  # fmt: skip
+    for name, text in tables:
         (output_dir / name).write_text(text, encoding="utf-8")
         rendered.files.append(output_dir / name)
     for run in runs:

@@ -92,3 +92,28 @@ def plot_pairwise_consistency(seeds: Sequence, matrix: Sequence[Sequence[float]]
     figure.colorbar(image, ax=axes)
     axes.set_title(title, fontsize=10)
     return _save(figure, path)
+
+
+def plot_seeds_needed(result: Mapping, path: Path) -> Path:
+    """Interval half-width against the number of seeds k (measured, and the fitted curve beyond), one panel per
+    metric, with each target as a dashed line (the result of `seeds_needed`)."""
+    plt = _pyplot()
+    names = {"con": "CON", "ccon": "CCON", "var": "VAR", "zeta_mean": "mean zeta"}
+    metrics = [m for m in names if result["rows"][0].get(f"{m}_mean") is not None]
+    figure, axes = plt.subplots(1, len(metrics), figsize=(3.2 * len(metrics), 3.0), squeeze=False)
+    for axis, metric in zip(axes[0], metrics):
+        measured = [row for row in result["rows"] if row[f"{metric}_half_width"] is not None]
+        axis.plot([r["k"] for r in measured], [r[f"{metric}_half_width"] for r in measured], "o", label="measured")
+        fitted = result["extrapolated"]
+        axis.plot([r["k"] for r in fitted], [r[f"{metric}_half_width"] for r in fitted], "-", label="fit")
+        needed = result["seeds_needed"].get(metric)
+        if needed:
+            axis.axhline(needed["target"], linestyle="--", color="grey", label=f"target {needed['target']:g}")
+            if needed["k"] is not None:
+                axis.axvline(needed["k"], linestyle=":", color="grey")
+        axis.set_xlabel("seeds k")
+        axis.set_title(names[metric], fontsize=10)
+        axis.set_ylim(bottom=0)
+    axes[0][0].set_ylabel("interval half-width")
+    axes[0][0].legend(fontsize=7)
+    return _save(figure, path)
