@@ -328,3 +328,72 @@ def test_bad_predictions_to_labels_and_right_padded_prompts_are_clear_errors(gpt
     padded = gpt2_trainer(gpt2, trainer.output_dir, processing_class=right, data_collator=DataCollatorForSeq2Seq(right))
     with pytest.raises(ValueError, match="right-padded"):
         padded.predict(ragged)
+
+
+# ---- trl's SFTTrainer: prompt-completion fine-tuning, answers read from the logits by a hook ----------------
+def first_answer_token(tokenizer):
+    """predictions_to_labels for SFTTrainer logits: the class whose token the model ranks first right after
+    the prompt (-1 for any other token), and the class of the true first completion token."""
+    classes = {tokenizer.convert_tokens_to_ids(token): label for label, token in POLARITY.items()}
+
+    def predictions_to_labels(eval_prediction):
+        logits, label_ids = eval_prediction
+        logits = logits[0] if isinstance(logits, tuple) else logits
+        rows, start = np.arange(len(label_ids)), (label_ids != -100).argmax(-1)
+        guesses = logits[rows, start - 1].argmax(-1)
+        return [classes.get(int(t), -1) for t in guesses], [classes[int(t)] for t in label_ids[rows, start]]
+
+    return predictions_to_labels
+
+
+@pytest.mark.slow
+def test_sft_trainer_with_a_prompt_completion_dataset(gpt2, tmp_path):
+    trl = pytest.importorskip("trl")
+    directory, tokenizer, _, _ = gpt2
+    rows = [{"idx": i, "prompt": w, "completion": f" {POLARITY[y]}"} for i, (w, y) in enumerate(vader_words(80))]
+    data = Dataset.from_list(rows)
+    train, evaluation = data.select(range(N_EVAL // 2, len(data))), data.select(range(N_EVAL))
+    args = trl.SFTConfig(
+        str(tmp_path / "run"),
+        per_device_train_batch_size=16,
+        learning_rate=1e-2,
+        max_steps=2 * STEPS,
+        max_length=8,
+        save_strategy="no",
+        logging_strategy="no",
+        report_to="none",
+        disable_tqdm=True,
+        use_cpu=True,
+    )
+    trainer = MultiSeedTrainer(
+        model_name_or_path=directory,
+        model_class=AutoModelForCausalLM,
+        trainer_class=trl.SFTTrainer,
+        args=args,
+        train_dataset=train,
+        eval_dataset=evaluation,
+        processing_class=tokenizer,
+        predictions_to_labels=first_answer_token(tokenizer),
+        seeds=SEEDS,
+    )
+    output = trainer.train()
+    truth = [int(completion == " positive") for completion in evaluation["completion"]]
+    labels = {}
+    for seed in SEEDS:
+        path = trainer.seed_dir(seed) / "predictions.jsonl"
+        labels[seed] = read_jsonl_column(path, "prediction")
+        assert read_jsonl_column(path, "label") == truth and read_jsonl_column(path, "id") == list(range(N_EVAL))
+        model = GPT2LMHeadModel.from_pretrained(trainer.seed_dir(seed))
+        with torch.no_grad():
+            guesses = [
+                int(model(torch.tensor([tokenizer(w)["input_ids"]])).logits[0, -1].argmax())
+                for w in evaluation["prompt"]
+            ]
+        ids = {tokenizer.convert_tokens_to_ids(token): label for label, token in POLARITY.items()}
+        assert labels[seed] == [ids.get(t, -1) for t in guesses]
+    reference = brute_force_consistency(labels, truth)
+    assert labels[42] != labels[52] and 0 < reference["ccon"]
+    assert output.report["con"] == pytest.approx(reference["con"]) and output.report["var"] == pytest.approx(
+        reference["var"]
+    )
+    assert "trl.trainer.sft_trainer.SFTTrainer" in (trainer.output_dir / "run_config.json").read_text()
