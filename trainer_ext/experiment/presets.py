@@ -6,7 +6,10 @@ RoBERTa-large (all weights) and Llama-3.2-3B (LoRA) on each task with seeds 42, 
 the presets use the standard published recipes: RoBERTa's GLUE recipe (learning rate 1e-5, warm-up 6 %,
 weight decay 0.1, batch 16 and 10 epochs on the small tasks, batch 32 and 3 epochs on the large ones) and the
 usual LoRA recipe for a 3B decoder (rank 16, alpha 32, dropout 0.05 on the attention projections, learning
-rate 1e-4, bf16 where the GPU supports it).
+rate 1e-4, bf16 where the GPU supports it). With it, ``run`` builds ``LlamaForSequenceClassification`` with a peft
+``SEQ_CLS`` LoRA config (the ``score`` head trained and saved with each seed's adapter), pads with the eos token
+(Llama's tokenizer has none) and gives the models that ``pad_token_id`` (tests/test_trainer_llama.py runs this
+path with a tiny Llama).
 
 Example:
     >>> defaults = resolve_preset("roberta-large", "rte")
