@@ -206,3 +206,18 @@ def test_arguments_the_trainer_class_cannot_take_are_clear_errors(bert, tmp_path
         multi_seed(bert, tmp_path / "run", args=generate, trainer_class=Seq2SeqTrainer)
     with pytest.raises(ValueError, match="task='generation' needs generated token ids"):
         multi_seed(bert, tmp_path / "run", consistency_kwargs={"task": "generation"})
+
+
+@pytest.mark.parametrize("vary, expected", [("init", {42: (42, 7), 52: (52, 7)}), ("data", {42: (7, 42), 52: (7, 52)})])
+def test_vary_reaches_the_trainer_class_of_every_seed(bert, tmp_path, vary, expected):
+    args = tiny_args(tmp_path / "run", seed=7)
+    trainer = multi_seed(
+        bert, tmp_path / "run", args=args, trainer_class=PenaltyTrainer, trainer_kwargs={"penalty": 0.25}, vary=vary
+    )
+    for seed in SEEDS:
+        seed_args = trainer.run.seed_args(seed)
+        with trainer.factory.seed_model(seed_args.seed) as model:
+            built = trainer.run.make_trainer(model, seed_args)
+        assert type(built) is PenaltyTrainer and built.penalty == 0.25
+        assert (built.args.seed, built.args.data_seed) == expected[seed]
+        assert built.args.output_dir == str(trainer.seed_dir(seed))

@@ -54,6 +54,7 @@ class CausalLMGenerationTrainer(Seq2SeqTrainer):
     ``labels``, the reference answer's token ids (any length, -100 as padding). Evaluation returns only the
     newly generated tokens and the labels; it computes no loss (labels are not aligned with the prompt).
     Training is that of ``Trainer`` (``input_ids`` = prompt + answer, ``labels`` aligned with them).
+    ``generation_max_length`` counts the prompt too; a ``GenerationConfig(max_new_tokens=...)`` bounds the answer.
     """
 
     def prediction_step(
