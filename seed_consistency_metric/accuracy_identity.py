@@ -41,30 +41,41 @@ IDENTITY_CONSTRAINTS = (
 )
 
 
-def _label_codes(values: np.ndarray, references: np.ndarray):
-    """Reference codes, K, and a function giving one seed's prediction codes (labels -> 0..K-1)."""
+def _label_codes(values: np.ndarray, references: np.ndarray, value_range: tuple | None = None):
+    """Reference codes, K, and a function giving one seed's prediction codes (labels -> 0..K-1).
+
+    value_range: (min, max) of the integer predictions when the caller knows it (saves two passes).
+    """
     if values.dtype.kind in "biu" and references.dtype.kind in "biu":
-        low = min(int(values.min()), int(references.min()))
-        high = max(int(values.max()), int(references.max()))
+        low, high = value_range or (int(values.min()), int(values.max()))
+        low, high = min(low, int(references.min())), max(high, int(references.max()))
         if high - low < _DENSE_LABELS:  # small integer labels: shift them, row by row (no (S, N) copy)
+            if low == 0:
+                return references.astype(np.int64), high + 1, lambda seed: values[seed]
             return references.astype(np.int64) - low, high - low + 1, lambda seed: values[seed].astype(np.int64) - low
     labels, inverse = np.unique(np.concatenate([references, values.reshape(-1)]), return_inverse=True)
     n = len(references)
     return inverse[:n], len(labels), lambda seed: inverse[n * (seed + 1) : n * (seed + 2)]
 
 
-def confusion_cells(values: np.ndarray, references: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+def confusion_cells(
+    values: np.ndarray, references: np.ndarray, value_range: tuple | None = None, hints: dict | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """Every seed's confusion counts as non-zero cells: seed, cell (= reference code * K + prediction code),
-    count; and K, the number of labels in predictions and references.
+    count; and K, the number of labels in predictions and references. hints (0/1 labels only): per seed
+    "hits" (predictions equal to the reference) and "ones" (predictions equal to 1), when already counted.
 
     >>> seed, cell, count, n_labels = confusion_cells(np.array([[1, 1, 0]]), np.array([1, 0, 0]))
     >>> cell.tolist(), count.tolist(), n_labels
     ([0, 1, 3], [1, 1, 1], 2)
     """
-    reference_codes, n_labels, prediction_codes = _label_codes(values, references)
+    reference_codes, n_labels, prediction_codes = _label_codes(values, references, value_range)
+    if n_labels == 2 and values.dtype.kind in "biu":
+        return _binary_cells(values, reference_codes, prediction_codes, hints or {})
     seeds, cells, counts = [], [], []
+    reference_cells = reference_codes * n_labels
     for seed in range(values.shape[0]):
-        cell = reference_codes * n_labels + prediction_codes(seed)
+        cell = reference_cells + prediction_codes(seed)
         if n_labels <= _DENSE_LABELS:
             tally = np.bincount(cell, minlength=n_labels * n_labels)
             present = np.flatnonzero(tally)
@@ -75,6 +86,23 @@ def confusion_cells(values: np.ndarray, references: np.ndarray) -> tuple[np.ndar
         cells.append(present)
         counts.append(present_counts)
     return np.concatenate(seeds), np.concatenate(cells), np.concatenate(counts), n_labels
+
+
+def _binary_cells(values: np.ndarray, reference_codes: np.ndarray, prediction_codes, hints: dict) -> tuple:
+    """confusion_cells of 0/1 codes from two counts per seed (predicted 1s, hits), without a cell array."""
+    n, n_seeds = len(reference_codes), values.shape[0]
+    reference_ones = np.count_nonzero(reference_codes)
+    counts = []
+    for seed in range(n_seeds):
+        row = None if {"ones", "hits"} <= set(hints) else prediction_codes(seed)
+        predicted_ones = hints["ones"][seed] if row is None else np.count_nonzero(row)
+        hits = hints["hits"][seed] if row is None else np.count_nonzero(row == reference_codes)
+        both_ones = (hits - n + predicted_ones + reference_ones) // 2  # hits = n00 + n11, n00 = n - p1 - r1 + n11
+        counts += [hits - both_ones, predicted_ones - both_ones, reference_ones - both_ones, both_ones]  # 00 01 10 11
+    counts = np.array(counts, dtype=np.int64)
+    seeds, cells = np.repeat(np.arange(n_seeds), 4), np.tile(np.arange(4), n_seeds)
+    keep = counts > 0
+    return seeds[keep], cells[keep], counts[keep], 2
 
 
 def _independent_baseline(cell: np.ndarray, counts: np.ndarray, n_labels: int, n_seeds: int, n: int):
@@ -88,10 +116,18 @@ def _independent_baseline(cell: np.ndarray, counts: np.ndarray, n_labels: int, n
     return float(pair_sums.sum()), float(pair_sums[reference == prediction].sum())
 
 
-def con_decomposition(values: np.ndarray, references: np.ndarray, con: float, ccon: float) -> dict:
+def con_decomposition(
+    values: np.ndarray,
+    references: np.ndarray,
+    con: float,
+    ccon: float,
+    value_range: tuple | None = None,
+    hints: dict | None = None,
+) -> dict:
     """CON split by correctness, what accuracy implies about it, and the independent-errors baseline.
 
-    values: (S, N) labels (one unit per example, exact-match pi); con, ccon: the report's values.
+    values: (S, N) labels (one unit per example, exact-match pi); con, ccon: the report's values;
+    value_range, hints: counts the caller already has (see :func:`confusion_cells`).
     Keys (fractions of all pairs x examples): accuracy_mean, both_correct (= CCON), both_wrong_agree
     (= CON - CCON), one_correct (they must disagree), both_wrong_disagree (0 for binary labels), con_implied
     (2*CCON + 1 - 2*accuracy_mean: the CON that accuracy and CCON give when wrong seeds agree; = CON for binary),
@@ -100,7 +136,7 @@ def con_decomposition(values: np.ndarray, references: np.ndarray, con: float, cc
     independently of the others given the reference), con_beyond_independent, ccon_beyond_independent, summary.
     """
     n_seeds, n = values.shape
-    seed, cell, counts, n_labels = confusion_cells(values, references)
+    seed, cell, counts, n_labels = confusion_cells(values, references, value_range, hints)
     reference, prediction = np.divmod(cell, n_labels)
     accuracy = np.bincount(seed[reference == prediction], weights=counts[reference == prediction], minlength=n_seeds)
     accuracy = accuracy / n

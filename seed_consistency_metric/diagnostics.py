@@ -14,12 +14,12 @@ seeds 52 and 62 give identical predictions on all 4 examples: nothing random var
 initialisation, dropout and data order?), so their CON of 1 says nothing about seed sensitivity.
 """
 
-import hashlib
 from collections.abc import Sequence
 
 import numpy as np
 
 _FLOAT_SLACK = 1e-12
+_SKETCH = 64  # labels per row in the key that decides which rows are compared in full
 
 
 def _listed(items: Sequence) -> str:
@@ -36,9 +36,11 @@ def distinct_labels(row: np.ndarray) -> np.ndarray:
     """The labels one seed predicts (sorted)."""
     row = row.view(np.uint8) if row.dtype == bool else row
     if row.dtype.kind in "iu" and len(row):
-        low = int(row.min())
-        if int(row.max()) - low < 1 << 16:
-            return np.flatnonzero(np.bincount(row - low)) + low
+        low, high = int(row.min()), int(row.max())
+        if high - low <= 1:  # no label in between: both ends are present
+            return np.unique([low, high]).astype(row.dtype)
+        if high - low < 1 << 16:
+            return np.flatnonzero(np.bincount(row if low >= 0 else row - low)) + min(low, 0)
     return np.unique(row)
 
 
@@ -48,6 +50,10 @@ def majority_label(references: np.ndarray):
     >>> majority_label(np.array([2, 0, 2, 0, 1]))
     0
     """
+    if references.dtype.kind in "iu" and len(references):
+        low, high = int(references.min()), int(references.max())
+        if high - low < 1 << 16:  # argmax takes the first, smallest, of tied labels
+            return int(np.argmax(np.bincount(references if low >= 0 else references - low))) + min(low, 0)
     labels, counts = np.unique(references, return_counts=True)
     return labels[int(np.argmax(counts))].item()
 
@@ -59,13 +65,15 @@ def degenerate_warnings(
     zeta: Sequence[float] | None,
     zeta_name: str,
     baseline: float | None,
+    labels: Sequence[np.ndarray] | None = None,
 ) -> list[str]:
     """Warnings for seeds with a single label, fewer labels than the references, or zeta <= ``baseline``.
 
     values: (S, U) labels; references: (U,) or None; baseline: zeta of always predicting the most frequent
-    reference label (None: no baseline check, e.g. for regression or a custom zeta).
+    reference label (None: no baseline check, e.g. for regression or a custom zeta); labels: every seed's
+    distinct labels when the caller has them (else counted here).
     """
-    labels = [distinct_labels(row) for row in values]
+    labels = [distinct_labels(row) for row in values] if labels is None else labels
     warnings = []
     single = [(seed, found[0]) for seed, found in zip(seeds, labels) if len(found) == 1]
     for label in dict.fromkeys(label for _, label in single):
@@ -94,22 +102,32 @@ def degenerate_warnings(
     return warnings
 
 
-def _fingerprint(row: np.ndarray) -> bytes:
-    if row.dtype == object:
-        return hashlib.blake2b(repr(row.tolist()).encode()).digest()
-    return hashlib.blake2b(np.ascontiguousarray(row).tobytes()).digest() + str(row.dtype).encode()
+def _sketch(row: np.ndarray) -> tuple:
+    """A cheap key equal for equal rows: the first labels, and the sum of numeric ones."""
+    head = tuple(row[:_SKETCH].tolist())
+    return (head, row.sum().item()) if row.dtype.kind in "biuf" else head
 
 
 def identical_seed_groups(values: np.ndarray) -> list[list[int]]:
     """Indices of the seeds whose predictions are identical, in groups of two or more.
 
+    Rows are compared in full only when their sketches (first labels, sum) match.
+
     >>> identical_seed_groups(np.array([[1, 0], [0, 0], [1, 0]]))
     [[0, 2]]
     """
-    groups: dict[bytes, list[int]] = {}
+    candidates: dict[tuple, list[int]] = {}
     for index, row in enumerate(values):
-        groups.setdefault(_fingerprint(row), []).append(index)
-    return [group for group in groups.values() if len(group) > 1]
+        candidates.setdefault(_sketch(row), []).append(index)
+    groups = []
+    for members in candidates.values():
+        while len(members) > 1:
+            first = members[0]
+            same = [i for i in members if np.array_equal(values[i], values[first])]
+            if len(same) > 1:
+                groups.append(same)
+            members = [i for i in members if i not in same]
+    return sorted(groups)
 
 
 def identical_seed_warnings(seeds: Sequence, values: np.ndarray, n_examples: int | None = None) -> list[str]:

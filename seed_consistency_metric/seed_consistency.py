@@ -994,9 +994,15 @@ def _fleiss_kappa(units: _Units, agreement: "_ExampleScores") -> float:
 _BASELINE_ZETAS = ("accuracy", "mcc", "f1", "macro_f1")  # higher is better; always-majority is their floor
 
 
-def _run_diagnostics(units: _Units, names: list, task: str, zeta_fn, report: dict) -> tuple[list, dict | None]:
+def _run_diagnostics(units: _Units, names: list, task: str, zeta_fn, report: dict, correctness) -> tuple:
     """report["warnings"] (degenerate seeds, identical seeds) and report["con_decomposition"]."""
     zeta_name, zeta = report["zeta_name"], report["zeta"]
+    bits = None if correctness is None else correctness.label_bits
+    labels = value_range = hints = None
+    if bits is not None and 0 <= bits <= 1:  # 0/1 predictions: what the seeds predict follows from counts
+        ones = np.array([np.count_nonzero(row) for row in units.values])
+        labels = [np.flatnonzero([units.values.shape[1] - count > 0, count > 0]) for count in ones]
+        value_range, hints = (0, 1), {"ones": ones, "hits": correctness.seed_hits}
     categorical = units.pi != "tolerance"
     labelled = units.references is not None and task in ("classification", "token_classification")
     warnings = []
@@ -1006,12 +1012,14 @@ def _run_diagnostics(units: _Units, names: list, task: str, zeta_fn, report: dic
             constant = np.full_like(units.references, majority_label(units.references))
             baseline = zeta_fn(constant, units.references)
         warnings += degenerate_warnings(
-            names, units.values, units.references if labelled else None, zeta, zeta_name, baseline
+            names, units.values, units.references if labelled else None, zeta, zeta_name, baseline, labels
         )
     warnings += identical_seed_warnings(names, units.values, units.n_examples)
     decomposition = None
     if units.references is not None and units.pi == "exact" and units.example_starts is None:
-        decomposition = con_decomposition(units.values, units.references, report["con"], report["ccon"])
+        decomposition = con_decomposition(
+            units.values, units.references, report["con"], report["ccon"], value_range, hints
+        )
     return warnings, decomposition
 
 
@@ -1091,7 +1099,7 @@ def seed_consistency(
         task=task,
         zeta_name=zeta_name,
     )
-    report["warnings"], report["con_decomposition"] = _run_diagnostics(units, names, task, zeta_fn, report)
+    report["warnings"], report["con_decomposition"] = _run_diagnostics(units, names, task, zeta_fn, report, correctness)
     if pairwise:
         report.update(_pairwise_matrices(units, correctness))
         if probabilities is not None:

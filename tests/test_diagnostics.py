@@ -7,6 +7,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -248,3 +249,16 @@ def test_real_cola_classifiers_that_collapse_to_the_majority_class_are_flagged()
 def test_docstring_examples_run(module):
     failures, tried = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert tried > 0 and failures == 0
+
+
+@pytest.mark.parametrize("n_labels", [2, 3])
+def test_decomposition_and_warnings_do_not_depend_on_how_labels_are_spelt(n_labels):
+    rng = np.random.default_rng(n_labels)
+    rows, references = rng.integers(0, n_labels, (4, 60)), rng.integers(0, n_labels, 60)
+    rows[1] = 0  # a degenerate seed
+    first = seed_consistency(rows, references)
+    for shift in (lambda x: x + 3, lambda x: x - 7, lambda x: np.array(["neg", "neu", "pos"])[x]):
+        again = seed_consistency(shift(rows), shift(references))
+        numbers = {key: value for key, value in again["con_decomposition"].items() if key != "summary"}
+        assert numbers == pytest.approx({k: v for k, v in first["con_decomposition"].items() if k != "summary"})
+        assert [w.split(" (")[0] for w in again["warnings"]] == [w.split(" (")[0] for w in first["warnings"]]
