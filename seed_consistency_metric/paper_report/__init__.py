@@ -66,9 +66,9 @@ def render_report(
     correlations = size_correlations(runs)
     rendered = RenderedReport(markdown=markdown, rows=rows, correlations=correlations)
     output_dir.mkdir(parents=True, exist_ok=True)
-    tables = [(TABLE_MD, markdown + "\n"), (TABLE_CSV, to_csv(rows))]
+    tables, difference_notes = [(TABLE_MD, markdown + "\n"), (TABLE_CSV, to_csv(rows))], []
     if compare_bootstrap and len({run.model for run in runs}) > 1:
-        rendered.differences = model_differences(runs, n_bootstrap=compare_bootstrap)
+        rendered.differences = model_differences(runs, n_bootstrap=compare_bootstrap, notes=difference_notes)
         if rendered.differences:
             rendered.differences_markdown = differences_markdown(rendered.differences, digits)
             tables += [(DIFFERENCES_MD, rendered.differences_markdown + "\n"),
@@ -82,6 +82,7 @@ def render_report(
         rendered.notes.append(runs[0].report["con_decomposition"]["summary"])
     if not correlations:
         rendered.notes.append("Figure 2 needs at least 3 tasks of different training sizes for one model; skipped")
+    rendered.notes += difference_notes
     if not plots:
         return rendered
     from .figures import plot_pairwise_consistency, plot_size_correlations, plot_zeta_heatmap

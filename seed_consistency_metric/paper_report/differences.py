@@ -32,9 +32,16 @@ COLUMNS = ("Task", "A", "B", "zeta", *(f"Δ {name} (pp)" for name in METRICS.val
 
 
 def model_differences(
-    runs: Sequence[RunResult], n_bootstrap: int = 1000, confidence_level: float = 0.95, random_state: int = 0
+    runs: Sequence[RunResult],
+    n_bootstrap: int = 1000,
+    confidence_level: float = 0.95,
+    random_state: int = 0,
+    notes: list[str] | None = None,
 ) -> list[dict]:
-    """One row per task and pair of models (B minus A, in percentage points), with intervals and p-values."""
+    """One row per task and pair of models (B minus A, in percentage points), with intervals and p-values.
+
+    A pair whose runs are not on the same examples (or used different zetas) is left out, with a line in `notes`.
+    """
     from .. import compare_seed_consistency
 
     by_task: dict[str, list[RunResult]] = {}
@@ -46,16 +53,19 @@ def model_differences(
             if run_a.model == run_b.model:
                 continue
             zeta = run_a.report["zeta_name"]
-            if run_b.report["zeta_name"] != zeta:
-                raise ValueError(
-                    f"{task}: {run_a.model} used zeta {zeta} but {run_b.model} {run_b.report['zeta_name']}"
-                )
-            names = (str(run_a.run_dir), str(run_b.run_dir))
-            predictions_a, predictions_b = align_runs(read_run_dir(run_a.run_dir), read_run_dir(run_b.run_dir), names)
-            result = compare_seed_consistency(
-                predictions_a.as_mapping(), predictions_b.as_mapping(), predictions_a.references, zeta=zeta,
-                n_bootstrap=n_bootstrap, confidence_level=confidence_level, random_state=random_state,
-            )  # fmt: skip
+            try:
+                if run_b.report["zeta_name"] != zeta:
+                    raise ValueError(f"{run_a.model} used zeta {zeta} but {run_b.model} {run_b.report['zeta_name']}")
+                names = (str(run_a.run_dir), str(run_b.run_dir))
+                pair = align_runs(read_run_dir(run_a.run_dir), read_run_dir(run_b.run_dir), names)
+                result = compare_seed_consistency(
+                    pair[0].as_mapping(), pair[1].as_mapping(), pair[0].references, zeta=zeta,
+                    n_bootstrap=n_bootstrap, confidence_level=confidence_level, random_state=random_state,
+                )  # fmt: skip
+            except ValueError as error:
+                if notes is not None:
+                    notes.append(f"{task}: {run_a.model} vs {run_b.model} not compared: {error}")
+                continue
             row = {"Task": task, "A": run_a.model, "B": run_b.model, "zeta": zeta}
             for key, name in METRICS.items():
                 row[f"Δ {name} (pp)"] = 100 * result["difference"][key]
