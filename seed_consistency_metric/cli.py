@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     compute.add_argument("--reference_column", help="column holding the references (default: detected)")
     compute.add_argument("--task", default="classification",
                          choices=("classification", "regression", "token_classification", "generation"))  # fmt: skip
-    compute.add_argument("--zeta", default=None, help="accuracy (default; a run dir's own zeta), mcc, f1, ...")
+    compute.add_argument("--zeta", default=None, help="default: a run dir's zeta, else the task's")
     compute.add_argument("--tolerance", type=float, default=0.0, help="regression: |a-b| <= tolerance agrees")
     compute.add_argument("--pi", default="exact_match", choices=("exact_match", "token_f1"), help="generation")
     compute.add_argument("--pos_label", default="1", help="positive label of zeta=f1")
@@ -93,7 +93,7 @@ def _add_input_arguments(parser) -> None:
     parser.add_argument("--reference_column", help="column holding the references (default: detected)")
     parser.add_argument("--task", default="classification",
                         choices=("classification", "regression", "token_classification", "generation"))  # fmt: skip
-    parser.add_argument("--zeta", default=None, help="accuracy (default; a run dir's own zeta), mcc, f1, ...")
+    parser.add_argument("--zeta", default=None, help="default: a run dir's zeta, else the task's")
     parser.add_argument("--tolerance", type=float, default=0.0, help="regression: |a-b| <= tolerance agrees")
     parser.add_argument("--pi", default="exact_match", choices=("exact_match", "token_f1"), help="generation")
     parser.add_argument("--pos_label", default="1", help="positive label of zeta=f1")
@@ -164,7 +164,7 @@ def compute_command(args: argparse.Namespace) -> int:
     predictions, run_zeta = _seed_predictions(args)
     pos_label = int(args.pos_label) if args.pos_label.lstrip("-").isdigit() else args.pos_label
     report = predictions.report(
-        task=args.task, zeta=args.zeta or run_zeta or "accuracy", tolerance=args.tolerance, pi=args.pi,
+        task=args.task, zeta=args.zeta or run_zeta, tolerance=args.tolerance, pi=args.pi,
         pos_label=pos_label, pairwise=args.pairwise, per_example=args.per_example, kappa=args.kappa,
         n_bootstrap=args.n_bootstrap, confidence_level=args.confidence_level, random_state=args.random_state,
         resample=args.resample,
