@@ -30,6 +30,7 @@ from seed_consistency_metric.predictions_io import (
     UPLOAD_SUFFIXES,
     load_uploaded_predictions,
 )
+from seed_consistency_metric.resampling import MIN_SEEDS_FOR_SEED_CI
 from spaces_app.plots import pairwise_figure, seed_metric_figure
 from spaces_app.report_view import (
     EXAMPLE_COLUMNS,
@@ -51,6 +52,7 @@ REPORT_TTL_S = 3600  # downloads (and Gradio's copies of uploads) are kept for a
 DOWNLOAD_NAMES = ("seed_consistency_report.json", "seed_consistency_report.csv", "seed_consistency_examples.csv")
 CONCURRENCY_LIMIT = 2  # reports computed at once; further requests wait in the queue
 QUEUE_SIZE = 200
+REPORT_PAGE, COMPARE_PAGE = "Report", "Compare two runs"  # the pages in the navigation bar
 
 INTRO = f"""\
 # Seed consistency
@@ -68,6 +70,36 @@ or a zipped run directory of `MultiSeedTrainer` (`seed-42/predictions.jsonl`, ..
 file, {MAX_SEEDS} seeds, {MAX_EXAMPLES:,} examples.
 """
 
+FIGURE_NOTES = """\
+**Heatmaps.** Colours span the range of the values between seeds (each colour bar gives it), not 0 to 1: between
+seeds the values often sit within a few points of each other. The grey diagonal is a seed with itself: CON is
+always 1 there, and the CCON diagonal is the seed's own share of correct examples (its accuracy). In the seed
+figure, each column (ζ, mean CON and CCON with the other seeds) is coloured on its own scale, lowest to highest.
+"""
+EXAMPLE_NOTES = """\
+**share of seed pairs agreeing**: of the S(S-1)/2 pairs of seeds, the share that predict the same for this example
+(1: all seeds agree). It is not the share of seeds that agree with the majority: with 10 seeds split 7 to 3, 24 of
+the 45 pairs agree (0.533) while 70% of the seeds give the majority label. Its mean over all examples is CON.
+**seeds correct**: how many of the S seeds predict the reference.
+"""
+CSS = """
+#summary-table td, #summary-table th { white-space: nowrap; }
+@media (max-width: 640px) {  /* phones: figures keep a readable size and scroll sideways */
+  .figure { overflow-x: auto !important; }
+  .figure .matplotlib { display: block; }
+  .figure img { width: 640px; max-width: none; }
+}
+"""
+
+
+READ_FAILED = "Could not read the upload"
+COMPUTE_FAILED = "Could not compute the report"
+
+
+def _error(title: str, message: str) -> gr.Error:
+    """An error pop-up that says what failed: Gradio 6 heads every pop-up "Error", so the title opens the message."""
+    return gr.Error(f"{title}: {message}", title=title, duration=None, print_exception=False)
+
 
 def _escape(text: str) -> str:
     """User-supplied text (file and column names) shown in the page as text, never as HTML."""
@@ -81,7 +113,7 @@ def _columns(text: str) -> list[str] | None:
 
 def _paths(files: Any) -> list[str]:
     if not files:
-        raise gr.Error("Upload the prediction files of at least two seeds first.", duration=None)
+        raise _error("No predictions uploaded", "upload the prediction files of at least two seeds first.")
     return [str(f) for f in (files if isinstance(files, list) else [files])]
 
 
@@ -92,7 +124,7 @@ def _pos_label(text: str, references: list | None) -> Any:
         try:
             return int(text)
         except ValueError:
-            raise gr.Error(f"Positive label {_escape(text)!r} is not a number, but the labels are.") from None
+            raise _error("Bad positive label", f"{_escape(text)!r} is not a number, but the labels are.") from None
     return text
 
 
@@ -107,9 +139,7 @@ def _load(files, reference_file, id_column, prediction_columns, reference_column
             notes=notes,
         )
     except ValueError as err:
-        raise gr.Error(
-            _escape(str(err)), title="Could not read the upload", duration=None, print_exception=False
-        ) from None
+        raise _error(READ_FAILED, _escape(str(err))) from None
 
 
 def inspect_upload(files, reference_file, id_column, prediction_columns, reference_column) -> str:
@@ -120,7 +150,7 @@ def inspect_upload(files, reference_file, id_column, prediction_columns, referen
     try:
         loaded = _load(files, reference_file, id_column, prediction_columns, reference_column, notes)
     except gr.Error as err:
-        return f"**Could not read the upload:** {err.message}"
+        return f"**{READ_FAILED}:** {err.message.removeprefix(READ_FAILED + ': ')}"
     lines = "\n".join(f"- {_escape(n)}" for n in notes)
     return f"**Found {len(loaded.seeds)} seeds** ({', '.join(map(str, loaded.seeds))}):\n{lines}"
 
@@ -156,10 +186,11 @@ def compute_report(
     notes: list[str] = []
     loaded = _load(files, reference_file, id_column, prediction_columns, reference_column, notes)
     if task not in TASKS:
-        raise gr.Error(f"Unknown task {_escape(str(task))!r}; choose one of {', '.join(TASKS)}.")
+        raise _error(COMPUTE_FAILED, f"unknown task {_escape(str(task))!r}; choose one of {', '.join(TASKS)}.")
     cells = len(loaded.predictions) * len(loaded.predictions[0])
     requested_bootstrap = n_bootstrap
     n_bootstrap = int(min(max(n_bootstrap or 0, 0), MAX_BOOTSTRAP, BOOTSTRAP_BUDGET // cells))
+    resample = "both" if len(loaded.seeds) >= MIN_SEEDS_FOR_SEED_CI else "examples"  # seed-level CIs need 3 seeds
     try:
         report = seed_consistency(
             loaded.predictions,
@@ -172,22 +203,26 @@ def compute_report(
             pairwise=True,
             per_example=True,
             n_bootstrap=n_bootstrap,
+            resample=resample,
         )
     except ValueError as err:
-        raise gr.Error(
-            _escape(str(err)),
-            title="Could not compute the report",
-            duration=None,
-            print_exception=False,
-        ) from None
+        raise _error(COMPUTE_FAILED, _escape(str(err))) from None
     examples = per_example_frame(report, loaded.predictions, loaded.references, loaded.ids)
     downloads = _write_downloads({**report, "ids": loaded.ids, "notes": notes}, examples)
     ci_note = f"; 95% bootstrap CIs from {n_bootstrap} resamples" if n_bootstrap else ""
     if n_bootstrap < min(int(requested_bootstrap or 0), MAX_BOOTSTRAP):
         ci_note += f" (fewer than asked, to keep the report under ~10 s for {cells:,} predictions)"
+    if n_bootstrap:
+        notes.insert(0, f"Intervals: {report['ci_method']}.")
+    if n_bootstrap and resample == "examples":
+        notes.insert(
+            1,
+            f"Only {len(loaded.seeds)} seeds: the intervals resample the examples alone and leave out "
+            f"the seed-to-seed variation (an interval over seeds needs {MIN_SEEDS_FOR_SEED_CI} seeds).",
+        )
     status = (
-        f"**{report['n_seeds']} seeds x {report['n_examples']} examples** ({report['n_pairs']} seed pairs{ci_note})\n"
-        + "\n".join(f"- {_escape(n)}" for n in notes)
+        f"**{report['n_seeds']} seeds x {report['n_examples']} examples**, {report['task']} "
+        f"({report['n_pairs']} seed pairs{ci_note})\n" + "\n".join(f"- {_escape(n)}" for n in notes)
     )
     return (
         status,
@@ -201,12 +236,33 @@ def compute_report(
     )
 
 
+def clear_report() -> tuple:
+    """Empty values of every report output (summary, per seed, the two figures, examples, JSON, downloads)."""
+    return (
+        empty_table(SUMMARY_COLUMNS),
+        empty_table(PER_SEED_COLUMNS),
+        None,
+        None,
+        empty_table(EXAMPLE_COLUMNS),
+        None,
+        None,
+    )
+
+
+def report_failed() -> tuple:
+    """After a failed Compute: no report on the page (the pop-up says why), so nothing stale can be downloaded."""
+    return ("**No report:** computing it failed; the message at the top right says why.", *clear_report())
+
+
 def zeta_dropdown(task: str) -> gr.Dropdown:
     return gr.Dropdown(choices=ZETA_CHOICES[task], value=DEFAULT_ZETA[task])
 
 
 def build_demo() -> gr.Blocks:
     """The Space's page; its report is also the named API endpoint /report (see the module docstring)."""
+    from spaces_app.compare_view import build_compare_view  # both views build on this module's readers
+    from spaces_app.seeds_view import build_seeds_panel
+
     with gr.Blocks(title="Seed consistency", delete_cache=(REPORT_TTL_S, REPORT_TTL_S)) as demo:
         gr.Markdown(INTRO)
         with gr.Row():
@@ -244,39 +300,49 @@ def build_demo() -> gr.Blocks:
         status = gr.Markdown(label="Status", show_label=False, elem_id="status")
         summary = gr.Dataframe(
             value=empty_table(SUMMARY_COLUMNS),
-            label="Summary (95% CI in brackets)",
+            label="Summary (95% bootstrap CI in brackets)",
             elem_id="summary-table",
             interactive=False,
-            wrap=True,
-            column_widths=["13%", "7%", "8%", "8%", "16%", "16%", "16%", "16%"],
+            wrap=False,  # a number never breaks over lines; a narrow screen scrolls the table sideways
         )
         per_seed = gr.Dataframe(
             value=empty_table(PER_SEED_COLUMNS), label="Per seed", elem_id="per-seed-table", interactive=False
         )
-        with gr.Row():
-            pairwise_plot = gr.Plot(elem_id="pairwise-plot", format="png", show_label=False)
-            seed_metric_plot = gr.Plot(elem_id="seed-metric-plot", format="png", show_label=False)
+        pairwise_plot = gr.Plot(elem_id="pairwise-plot", format="png", show_label=False, elem_classes="figure")
+        seed_metric_plot = gr.Plot(elem_id="seed-metric-plot", format="png", show_label=False, elem_classes="figure")
+        gr.Markdown(FIGURE_NOTES, elem_id="figure-notes")
         unstable = gr.Dataframe(
             value=empty_table(EXAMPLE_COLUMNS),
             label="Most unstable examples",
             elem_id="unstable-table",
             interactive=False,
         )
-        downloads = gr.File(label="Download the report (JSON, CSV, per-example CSV)", file_count="multiple")
+        gr.Markdown(EXAMPLE_NOTES, elem_id="example-notes")
+        downloads = gr.File(
+            label="Download the report (JSON, CSV, per-example CSV)", file_count="multiple", elem_id="downloads"
+        )
         with gr.Accordion("Full report (JSON)", open=False):
             report_json = gr.JSON(label="Report")
 
         upload_inputs = [files, reference_file, id_column, prediction_columns, reference_column]
+        report_outputs = [summary, per_seed, pairwise_plot, seed_metric_plot, unstable, report_json, downloads]
         task.change(zeta_dropdown, task, zeta, api_visibility="private")
+        # a new or cleared upload empties the report of the previous one
+        gr.on([files.change, reference_file.change], clear_report, None, report_outputs, api_visibility="private")
         gr.on([files.change, reference_file.change], inspect_upload, upload_inputs, status, api_name="inspect")
         run.click(
             compute_report,
             [*upload_inputs, task, zeta, tolerance, pos_label, n_bootstrap, top_k],
-            [status, summary, per_seed, pairwise_plot, seed_metric_plot, unstable, report_json, downloads],
+            [status, *report_outputs],
             api_name="report",
             concurrency_limit=CONCURRENCY_LIMIT,
             show_progress_on=[summary],
-        )
+        ).failure(report_failed, None, [status, *report_outputs], api_visibility="private")
+        build_seeds_panel(upload_inputs, [task, zeta, tolerance, pos_label])  # endpoint /seeds
+        gr.Navbar(main_page_name=REPORT_PAGE)
+    with demo.route(COMPARE_PAGE, "/compare"):
+        gr.Navbar(main_page_name=REPORT_PAGE)
+        build_compare_view()  # endpoint /compare
     demo.queue(max_size=QUEUE_SIZE)
     return demo
 
@@ -284,7 +350,7 @@ def build_demo() -> gr.Blocks:
 def launch(demo: gr.Blocks | None = None, **kwargs) -> gr.Blocks:
     """Launch with the Space's limits (upload size); keyword arguments go to `gr.Blocks.launch`."""
     demo = demo or build_demo()
-    demo.launch(max_file_size=MAX_FILE_BYTES, **kwargs)
+    demo.launch(max_file_size=MAX_FILE_BYTES, css=CSS, **kwargs)
     return demo
 
 

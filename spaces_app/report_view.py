@@ -35,15 +35,21 @@ def _with_ci(report: dict, key: str) -> str:
 
 
 def summary_table(report: dict) -> pd.DataFrame:
-    """One row in the paper's layout: zeta (mean over seeds), VAR, CON, CCON, each with its CI if computed."""
-    values = [report["task"], report["n_seeds"], report["n_examples"], report["zeta_name"]]
+    """One row in the paper's layout: zeta (mean over seeds), VAR, CON, CCON, each with its CI if computed.
+
+    The task is in the status line above the table: without it the row fits a desktop window on one line.
+    """
+    values = [report["n_seeds"], report["n_examples"], report["zeta_name"]]
     values += [_with_ci(report, key) for key in ("zeta_mean", "var", "con", "ccon")]
     return pd.DataFrame([values], columns=list(SUMMARY_COLUMNS))
 
 
-SUMMARY_COLUMNS = ("Task", "Seeds", "Examples", "ζ", "ζ (mean)", "VAR", "CON", "CCON")
+SUMMARY_COLUMNS = ("Seeds", "Examples", "ζ", "ζ (mean)", "VAR", "CON", "CCON")
+
 PER_SEED_COLUMNS = ("Seed", "ζ", "CON with other seeds", "CCON with other seeds")
-EXAMPLE_COLUMNS = ("id", "reference", "majority", "agreement", "n_correct")
+AGREEMENT = "share of seed pairs agreeing"  # per example: of the S(S-1)/2 seed pairs, the share predicting the same
+N_CORRECT = "seeds correct"
+EXAMPLE_COLUMNS = ("id", "reference", "majority", AGREEMENT, N_CORRECT)
 
 
 def empty_table(columns: Sequence[str]) -> pd.DataFrame:
@@ -75,7 +81,7 @@ def _cell(value) -> str:
 
 
 def per_example_frame(report: dict, predictions: Sequence[Sequence], references, ids) -> pd.DataFrame:
-    """Every example with its agreement across seeds, how many seeds got it right, and each seed's prediction."""
+    """Every example with its share of agreeing seed pairs, how many seeds got it right, and each seed's prediction."""
     per_example = report["per_example"]
     columns = [
         [_cell(i) for i in ids] if ids is not None else [str(k + 1) for k in range(report["n_examples"])],
@@ -95,9 +101,9 @@ def unstable_examples(examples: pd.DataFrame, top_k: int) -> pd.DataFrame:
 
     With more than SEED_COLUMNS_UP_TO seeds, their predictions are shown in one column, in seed order.
     """
-    keys = ["agreement", "n_correct"] if (examples["n_correct"] != "").all() else ["agreement"]
+    keys = [AGREEMENT, N_CORRECT] if (examples[N_CORRECT] != "").all() else [AGREEMENT]
     shown = examples.sort_values(keys, kind="stable").head(max(int(top_k), 0)).copy()
-    shown["agreement"] = shown["agreement"].map(_number)
+    shown[AGREEMENT] = shown[AGREEMENT].map(_number)
     seed_columns = [c for c in shown.columns if c.startswith("seed ")]
     if len(seed_columns) > SEED_COLUMNS_UP_TO:
         joined = shown[seed_columns].apply(" | ".join, axis=1)

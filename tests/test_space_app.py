@@ -138,7 +138,9 @@ def test_per_seed_csv_files_match_brute_force_and_downloads(client, tmp_path):
         files.append(tmp_path / f"seed-{seed}.csv")
     out = _report(client, files)
     _check_against(out, _brute_force(predictions, references), seeds)
-    assert out["status"].startswith("**4 seeds x 120 examples** (6 seed pairs; 95% bootstrap CIs from 200")
+    assert out["status"].startswith(
+        "**4 seeds x 120 examples**, classification (6 seed pairs; 95% bootstrap CIs from 200"
+    )
     assert out["pairwise"]["type"] == "matplotlib" and out["seed_metric"]["plot"].startswith("data:image/png")
 
     examples_path, csv_path, json_path = sorted(out["downloads"], key=lambda p: Path(p).name)
@@ -158,8 +160,9 @@ def test_per_seed_csv_files_match_brute_force_and_downloads(client, tmp_path):
     summary = tidy[tidy.scope == "summary"].set_index("metric")
     assert summary.loc["con", "ci_low"] <= summary.loc["con", "value"] <= summary.loc["con", "ci_high"]
     examples = pd.read_csv(examples_path)
-    assert list(examples.columns[:5]) == ["id", "reference", "majority", "agreement", "n_correct"]
-    assert examples.sort_values("id")["n_correct"].tolist() == (predictions == references).sum(axis=0).tolist()
+    columns = ["id", "reference", "majority", "share of seed pairs agreeing", "seeds correct"]
+    assert list(examples.columns[:5]) == columns
+    assert examples.sort_values("id")["seeds correct"].tolist() == (predictions == references).sum(axis=0).tolist()
 
 
 def test_run_directory_zip_string_labels_and_mcc(client, tmp_path):
@@ -208,7 +211,8 @@ def test_regression_with_tolerance_and_mae(client, tmp_path):
     assert report["con"] == pytest.approx(np.mean(within))
     maes = [mean_absolute_error(references, p) for p in predictions]
     assert report["zeta"] == pytest.approx(maes) and report["var"] == pytest.approx(np.std(maes))
-    assert "ci" not in report and "[" not in out["summary"]["data"][0][6]
+    summary = dict(zip(out["summary"]["headers"], out["summary"]["data"][0], strict=True))
+    assert "ci" not in report and "[" not in summary["CON"]
 
 
 def test_token_classification_and_generation_from_jsonl(client, tmp_path):
@@ -292,7 +296,7 @@ def test_bad_uploads_give_clear_errors_and_the_app_keeps_serving(client, tmp_pat
         ([tmp_path / "seed-1.csv", _write(tmp_path / "seed-6.jsonl", "\n\n")], "seed-6.jsonl: the file is empty"),
         ([tmp_path / "seed-1.csv", tmp_path / "seed-9.npy"], "seed-9.npy: holds a pickled object array"),
         ([_write(tmp_path / "seed-7.csv", "prediction\na\nb\n"), _write(tmp_path / "seed-8.csv", "prediction\n0\n1\n")],
-         "seed 7 holds strs but seed 8 holds numbers"),
+         "mixed label types: seed-8.csv row 1 (seed 8) has the prediction 0 (number), but seed-7.csv row 1 (seed 7)"),
     ]  # fmt: skip
     for files, message in cases:
         with pytest.raises(AppError) as caught:
@@ -360,7 +364,8 @@ def test_browser_upload_compute_and_rendered_table(server, tmp_path):
         sync_api.expect(page.locator("#status")).to_contain_text("Found 3 seeds", timeout=30_000)
         page.locator("#compute").click()
         table = page.locator("#summary-table")
-        sync_api.expect(table).to_contain_text("classification", timeout=60_000)
+        sync_api.expect(table).to_contain_text("accuracy", timeout=60_000)
+        sync_api.expect(page.locator("#status")).to_contain_text("3 seeds x 50 examples, classification")
         headers = table.locator("[role=columnheader]").evaluate_all("cells => cells.map(c => c.title)")
         cells = [c.strip() for c in table.locator("[role=gridcell][data-row='0']").all_inner_texts()]
         row = dict(zip(headers, cells, strict=True))
@@ -378,3 +383,174 @@ def test_browser_upload_compute_and_rendered_table(server, tmp_path):
         sync_api.expect(toast).to_contain_text("seed-1.csv: not UTF-8 text (byte 0xff at offset 11)", timeout=30_000)
         assert page.evaluate("() => fetch('/config').then(r => r.ok)")  # the server keeps serving
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium (/usr/bin/chromium) is not installed")
+    from playwright import sync_api  # a dev dependency; only chromium may be missing
+
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+def _seed_files(folder: Path, predictions, references, seeds) -> list[str]:
+    folder.mkdir(exist_ok=True)
+    for seed, row in zip(seeds, predictions, strict=True):
+        frame = pd.DataFrame({"id": range(len(references)), "prediction": row, "label": references})
+        frame.to_csv(folder / f"seed-{seed}.csv", index=False)
+    return [str(folder / f"seed-{seed}.csv") for seed in seeds]
+
+
+def _open_report(browser, server, files, width: int):
+    """A page at `width` px showing the report of `files` (summary, figures and downloads rendered)."""
+    from playwright import sync_api
+
+    page = browser.new_page(viewport={"width": width, "height": 1400})
+    page.goto(server, wait_until="networkidle")
+    page.locator("#prediction-files input[type=file]").set_input_files(files)
+    sync_api.expect(page.locator("#status")).to_contain_text(f"Found {len(files)} seeds", timeout=30_000)
+    page.locator("#compute").click()
+    sync_api.expect(page.locator("#summary-table [role=gridcell]").first).to_be_visible(timeout=60_000)
+    sync_api.expect(page.locator("#pairwise-plot img")).to_be_visible(timeout=30_000)
+    sync_api.expect(page.locator("#downloads a")).to_have_count(3)  # the report's JSON, CSV and examples CSV
+    return page
+
+
+def _choose_task(page, task: str) -> None:
+    page.get_by_label("Task").click()
+    page.get_by_role("option", name=task, exact=True).click()
+
+
+def _expect_no_report(page):
+    """Every report output is empty: no table rows, no figure, no download."""
+    from playwright import sync_api
+
+    for table in ("#summary-table", "#per-seed-table", "#unstable-table"):
+        sync_api.expect(page.locator(f"{table} [role=gridcell]")).to_have_count(0, timeout=30_000)
+    for figure in ("#pairwise-plot", "#seed-metric-plot"):
+        sync_api.expect(page.locator(f"{figure} img")).to_have_count(0)
+    sync_api.expect(page.locator("#downloads a")).to_have_count(0)
+
+
+def test_browser_no_stale_report_after_a_bad_upload_a_failed_compute_or_a_cleared_upload(server, browser, tmp_path):
+    from playwright import sync_api
+
+    predictions, references = _data(3, 40, seed=11)
+    files = _seed_files(tmp_path, predictions, references, (42, 52, 62))
+    page = _open_report(browser, server, files, 1400)
+    _write(tmp_path / "seed-1.csv", b"prediction\n\xff\n")  # a new upload that cannot be read
+    page.locator("#prediction-files input[type=file]").set_input_files([files[0], str(tmp_path / "seed-1.csv")])
+    sync_api.expect(page.locator("#status")).to_contain_text("seed-1.csv: not UTF-8 text", timeout=30_000)
+    _expect_no_report(page)
+
+    page.locator("#prediction-files button[aria-label='Clear']").first.click()
+    page.locator("#prediction-files input[type=file]").set_input_files(files)
+    sync_api.expect(page.locator("#status")).to_contain_text("Found 3 seeds", timeout=30_000)
+    page.locator("#compute").click()
+    sync_api.expect(page.locator("#downloads a")).to_have_count(3, timeout=60_000)
+    _choose_task(page, "generation")
+    page.locator("#compute").click()  # int labels are no generation outputs: this report fails
+    toast = page.locator("[data-testid=toast-body]")
+    sync_api.expect(toast).to_contain_text("Could not compute the report", timeout=30_000)
+    sync_api.expect(toast).to_contain_text("generation needs strings")
+    sync_api.expect(page.locator("#status")).to_contain_text("No report", timeout=30_000)
+    _expect_no_report(page)
+
+    _choose_task(page, "classification")
+    page.locator("#compute").click()
+    sync_api.expect(page.locator("#downloads a")).to_have_count(3, timeout=60_000)
+    page.locator("#prediction-files button[aria-label='Clear']").first.click()  # remove the upload
+    _expect_no_report(page)
+    sync_api.expect(page.locator("#status")).to_have_text("")
+    page.locator("#compute").click()
+    sync_api.expect(toast.last).to_contain_text("No predictions uploaded", timeout=30_000)
+    page.close()
+
+
+def _cell_colours(png: bytes, report: dict, cells) -> list[np.ndarray]:
+    """RGB of the rendered pairwise PNG a little off the centre of each (row, column) cell of the CON panel.
+
+    The cell positions come from the same figure drawn here (only its geometry is used, not its colours).
+    """
+    import io
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+
+    from spaces_app.plots import pairwise_figure
+
+    image = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+    figure = pairwise_figure(report)
+    FigureCanvasAgg(figure).draw()
+    height = figure.bbox.height
+    assert image.shape[:2] == (round(height), round(figure.bbox.width))
+    colours = []
+    for a, b in cells:
+        x, y = figure.axes[0].transData.transform((b + 0.3, a + 0.3))  # off the cell's number
+        colours.append(image[int(round(height - y)), int(round(x))].astype(float))
+    return colours
+
+
+def test_browser_heatmap_colours_span_the_data_and_show_their_scale(server, browser, tmp_path):
+    import base64
+
+    predictions, references = _data(4, 300, seed=12, accuracy=0.93)  # CON between seeds: about 0.86-0.92
+    files = _seed_files(tmp_path, predictions, references, (1, 2, 3, 4))
+    expected = _brute_force(predictions, references)
+    page = _open_report(browser, server, files, 1400)
+    image = page.locator("#pairwise-plot img")
+    png = base64.b64decode(image.get_attribute("src").split(",", 1)[1])
+    # numbers readable at a normal width: the PNG (10 pt cell numbers at 100 dpi) is shown at >= 90% of its size
+    shown, natural = image.evaluate("img => [img.getBoundingClientRect().width, img.naturalWidth]")
+    assert shown >= 0.9 * natural, (shown, natural)
+    page.close()
+
+    pairs = expected["con_pairs"]
+    low, high = min(pairs, key=pairs.get), max(pairs, key=pairs.get)
+    assert pairs[high] - pairs[low] < 0.1  # a 0-1 scale would paint these cells almost alike
+    report = seed_consistency(predictions, references, seeds=[1, 2, 3, 4], pairwise=True)
+    dark, bright, diagonal = _cell_colours(png, report, [low, high, (0, 0)])
+    assert np.linalg.norm(bright - dark) > 150, (dark, bright)  # the ends of the colour map
+    assert np.allclose(diagonal, 217, atol=3), diagonal  # grey: a seed with itself is off the scale
+
+    from spaces_app.plots import pairwise_figure, seed_metric_figure
+
+    figure = pairwise_figure(report)
+    con_bar = figure.axes[2]  # panels first, then one colour bar per panel
+    assert con_bar.get_ylim() == pytest.approx((pairs[low], pairs[high]))
+    assert f"{pairs[low]:.3f} to {pairs[high]:.3f}" in con_bar.get_ylabel()
+    assert "diagonal" in figure.axes[0].get_xlabel() and "diagonal" in figure.axes[1].get_xlabel()
+    seed_bar = seed_metric_figure(report).axes[1]
+    assert seed_bar.get_ylabel() == "each column has its own colour scale"
+
+
+def test_browser_phone_width_keeps_numbers_on_one_line(server, browser, tmp_path):
+    predictions, references = _data(5, 120, seed=13, accuracy=0.9)
+    files = _seed_files(tmp_path, predictions, references, (42, 52, 62, 72, 82))
+    for width in (1400, 420):
+        page = _open_report(browser, server, files, width)
+        page.screenshot(path=str(tmp_path / f"space-{width}px.png"), full_page=True)
+        cells = page.locator("#summary-table [role=gridcell]")
+        lines = cells.evaluate_all(
+            """cells => cells.map(cell => {  // the distinct line tops of the cell's text
+                const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT), tops = new Set();
+                for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+                    if (!node.textContent.trim() || !node.parentElement.offsetParent) continue;  // blank or hidden
+                    const range = document.createRange();
+                    range.selectNodeContents(node);
+                    for (const rect of range.getClientRects()) tops.add(Math.round(rect.top));
+                }
+                return [cell.innerText.trim(), tops.size];
+            })"""
+        )
+        texts = [text for text, _ in lines]
+        assert any(re.fullmatch(r"\d\.\d{4} \[\d\.\d{4}, \d\.\d{4}\]", t) for t in texts), texts
+        assert all(n == 1 for _, n in lines), (width, lines)  # every number on one line
+        if width == 420:  # a figure keeps a readable size (the page scrolls it sideways), not a thumbnail
+            shown = page.locator("#pairwise-plot img").evaluate("img => img.getBoundingClientRect().width")
+            assert shown >= 600, shown
+        page.close()
