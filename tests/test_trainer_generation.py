@@ -397,3 +397,5 @@ def test_sft_trainer_with_a_prompt_completion_dataset(gpt2, tmp_path):
         reference["var"]
     )
     assert "trl.trainer.sft_trainer.SFTTrainer" in (trainer.output_dir / "run_config.json").read_text()
+    again = trainer.predict(evaluation.select(range(10)))  # raw text: SFTTrainer prepares it as its eval_dataset
+    assert again.predicted_labels == {seed: labels[seed][:10] for seed in SEEDS}

@@ -78,7 +78,7 @@ class MultiSeedTrainOutput(_JsonResult):
 class MultiSeedPredictionOutput(_JsonResult):
     """What ``MultiSeedTrainer.predict()`` returns, like Trainer's ``PredictionOutput`` but for every seed."""
 
-    predictions: dict[int, np.ndarray]  # raw model outputs (logits) per seed
+    predictions: dict[int, np.ndarray]  # raw model outputs per seed (logits; generated token ids)
     label_ids: np.ndarray | None
     metrics: dict[str, float]  # <prefix>_<m>_mean/_std and <prefix>_con, _ccon, _var, ...
     report: dict | None  # seed_consistency report (None with a single seed)
