@@ -20,6 +20,7 @@ from .accuracy_identity import con_decomposition
 from .diagnostics import degenerate_warnings, identical_seed_warnings, majority_label
 from .probabilistic import pairwise_soft, probability_array, soft_agreement, true_class_probabilities
 from .resampling import (
+    MIN_SEEDS_FOR_SEED_CI,
     ExampleStats,
     bootstrap_samples,
     check_bootstrap_args,
@@ -77,9 +78,10 @@ Args:
         high]}) and `ci_method` (how they were made and what they estimate); 0 (default): none.
     confidence_level: coverage of those intervals (default 0.95).
     random_state: seed of the bootstrap.
-    resample: "both" (default: seeds and examples resampled together, for the population of seeds and of test
-        examples; a seed drawn twice is never paired with itself; needs >= 3 seeds), "seeds" (the examples
-        fixed) or "examples" (the seeds fixed: the interval ignores which seeds were drawn).
+    resample: "both" (seeds and examples resampled together, for the population of seeds and of test examples; a
+        seed drawn twice is never paired with itself; needs >= 3 seeds), "seeds" (the examples fixed) or
+        "examples" (the seeds fixed: the interval ignores which seeds were drawn). Default (None): "both", or
+        "examples" with 2 seeds, which `ci_method` then says; "both" or "seeds" asked for with 2 seeds raise.
 Returns:
     con, ccon, var, zeta_mean: fractions in [0, 1] (zeta in its own unit, e.g. MAE);
     zeta: the metric of every seed; seeds, n_seeds, n_pairs, n_examples, task, zeta_name;
@@ -105,7 +107,6 @@ Examples:
 TASKS = ("classification", "regression", "token_classification", "generation")
 PAPER_SEEDS = tuple(range(42, 133, 10))
 IGNORE_INDEX = -100
-_SMALL_LABEL_RANGE = 64
 _BLOCK = 16384  # examples per block where one pass does several jobs: 10 seeds x 16384 int64 stay in cache
 _BYTE_LABELS = 256  # integer labels in [0, 256) are counted as bytes
 
@@ -507,15 +508,27 @@ def _column_mode(values: np.ndarray) -> np.ndarray:
         all_bits = _label_bits(values)
         if 0 <= all_bits <= 1:  # binary: 1 where more than half of the seeds say 1
             return (2 * np.add.reduce(values, axis=0, dtype=np.intp) > values.shape[0]).astype(values.dtype)
-        if 0 <= all_bits < _SMALL_LABEL_RANGE:  # count each label; a later label must beat, not tie, the best
-            mode, best = np.zeros(values.shape[1], dtype=values.dtype), _count_true(values == 0)
-            for label in range(1, all_bits + 1):
-                count = _count_true(values == label)
-                np.copyto(mode, label, where=count > best)
-                np.maximum(best, count, out=best)
-            return mode
+        if 0 <= all_bits < _BYTE_LABELS:
+            return _byte_mode(values)
     ordered, equal_before = _sorted_runs(values)  # largest at the end of the longest run, first such run wins
     return ordered[np.argmax(equal_before, axis=0), np.arange(values.shape[1])]
+
+
+def _byte_mode(values: np.ndarray) -> np.ndarray:
+    """`_column_mode` of integer labels in [0, 256): each label counted as bytes, block by block; a later label
+    must beat, not tie, the most frequent one so far."""
+    modes = np.zeros(values.shape[1], dtype=values.dtype)
+    flags = np.empty((len(values), min(values.shape[1], _BLOCK)), dtype=bool)
+    buffer = np.empty(flags.shape, dtype=np.uint8)
+    for start in range(0, values.shape[1], _BLOCK):
+        labels = _as_bytes(values[:, start : start + _BLOCK], buffer)
+        mode, scratch = modes[start : start + labels.shape[1]], flags[:, : labels.shape[1]]
+        best = _count_true(np.equal(labels, 0, out=scratch))
+        for label in range(1, int(labels.max()) + 1):
+            count = _count_true(np.equal(labels, label, out=scratch))
+            np.copyto(mode, label, where=count > best)
+            np.maximum(best, count, out=best)
+    return modes
 
 
 # ------------------------------------------------------------------------------------------- tasks as units
@@ -1048,7 +1061,7 @@ def seed_consistency(
     n_bootstrap: int = 0,
     confidence_level: float = 0.95,
     random_state: int = 0,
-    resample: str = "both",
+    resample: str | None = None,
 ) -> dict:
     """CON, CCON and VAR of S seeds' predictions on the same N examples.
 
@@ -1073,6 +1086,8 @@ def seed_consistency(
         predictions, references, seeds, task=task, zeta=zeta, tolerance=tolerance, pi=pi, pos_label=pos_label
     )
     n_seeds = len(names)
+    too_few = resample is None and n_seeds < MIN_SEEDS_FOR_SEED_CI
+    resample = "examples" if too_few else resample or "both"
     if isinstance(n_bootstrap, bool) or n_bootstrap != 0:  # 0: no intervals; anything else is checked first
         n_bootstrap = check_bootstrap_args(n_bootstrap, confidence_level, resample, n_seeds)
     agreement, both_correct = units.scores(correctness)
@@ -1124,6 +1139,11 @@ def seed_consistency(
         report["ci"], report["ci_method"] = _bootstrap_ci(
             units, correctness, zeta_name, zeta_fn, n_bootstrap, confidence_level, random_state, resample, soft
         )
+        if too_few:
+            report["ci_method"] += (
+                f" only: {n_seeds} seeds are too few for a seed-level interval (it needs at least "
+                f"{MIN_SEEDS_FOR_SEED_CI})"
+            )
     return report
 
 
@@ -1388,7 +1408,7 @@ class SeedConsistency(evaluate.Metric):
         n_bootstrap=0,
         confidence_level=0.95,
         random_state=0,
-        resample="both",
+        resample=None,
     ):
         if probabilities is not None:  # (N, S, C), per example like the predictions -> S rows of (N, C)
             probabilities = _transpose(list(probabilities), "probability row")

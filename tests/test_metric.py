@@ -333,6 +333,10 @@ def test_three_to_sixteen_classes_and_up_to_30_seeds_equal_brute_force(data):
     con, ccon = brute_force(rows, references)
     assert (report["con"], report["ccon"]) == (pytest.approx(con), pytest.approx(ccon))
     assert report["per_example"]["agreement"] == pytest.approx(list(per_pair_loop(np.array(rows))[0]))
+    columns = [list(column) for column in zip(*rows)]  # the majority: the smallest of the most frequent labels
+    assert report["per_example"]["majority"] == [
+        min(c for c in col if col.count(c) == max(map(col.count, col))) for col in columns
+    ]
     assert seed_consistency(np.array(rows))["con"] == pytest.approx(con)  # no references: counted on its own
 
 
@@ -376,6 +380,7 @@ def test_binary_multiclass_and_wide_blocks_equal_a_per_pair_loop():
         report = seed_consistency(rows, references, per_example=True)
         assert (report["con"], report["ccon"]) == (pytest.approx(agree.mean()), pytest.approx(both.mean()))
         assert report["per_example"]["agreement"] == pytest.approx(list(agree))
+        assert report["per_example"]["majority"] == [int(np.argmax(np.bincount(column))) for column in rows.T]
         assert seed_consistency(rows)["con"] == pytest.approx(agree.mean())
 
 
@@ -388,6 +393,7 @@ def test_hundreds_of_seeds_equal_a_per_pair_loop(n_classes):
     report = seed_consistency(rows, references, per_example=True)
     assert (report["con"], report["ccon"]) == (pytest.approx(agree.mean()), pytest.approx(both.mean()))
     assert report["per_example"]["agreement"] == pytest.approx(list(agree))
+    assert report["per_example"]["majority"] == [int(np.argmax(np.bincount(column))) for column in rows.T]
 
 
 def test_integer_counts_over_a_denominator_average_exactly():
