@@ -154,10 +154,13 @@ def test_bad_bootstrap_arguments(kwargs, message):
 
 def test_too_few_seeds_for_a_seed_level_interval():
     predictions, references = _data(n_seeds=2)
-    with pytest.raises(ValueError, match="needs at least 3 seeds"):
-        seed_consistency(predictions, references, n_bootstrap=10)
-    assert "examples resampled" in seed_consistency(predictions, references, n_bootstrap=10,
-                                                    resample="examples")["ci_method"]  # fmt: skip
+    for resample in ("both", "seeds"):
+        with pytest.raises(ValueError, match="needs at least 3 seeds"):
+            seed_consistency(predictions, references, n_bootstrap=10, resample=resample)
+    default = seed_consistency(predictions, references, n_bootstrap=10)  # the default falls back and says so
+    assert default["ci"] == seed_consistency(predictions, references, n_bootstrap=10, resample="examples")["ci"]
+    assert "examples resampled, seeds fixed" in default["ci_method"]
+    assert "2 seeds are too few for a seed-level interval (it needs at least 3)" in default["ci_method"]
     with pytest.raises(ValueError, match="needs at least 3 seeds"):
         seeds_needed(predictions, references)
 
