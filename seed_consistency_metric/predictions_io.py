@@ -27,7 +27,7 @@ import shutil
 import tempfile
 import zipfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -942,3 +942,58 @@ def load_uploaded_predictions(
         f"{'with' if loaded.references is not None else 'without'} references"
     )
     return loaded
+
+
+def align_runs(run_a: SeedPredictions, run_b: SeedPredictions, names: tuple[str, str] = ("A", "B")) -> tuple:
+    """Put run B's examples in run A's order, for a comparison of two models on the same examples.
+
+    With ids on both sides, B is reordered to A's ids; without ids on either, examples match by position. The
+    references of one run serve both when the other has none. ValueError naming the id (or row) when the two
+    runs are not the same examples or disagree on a reference label.
+
+    >>> a = SeedPredictions(seeds=[1, 2], predictions=[[0, 1], [1, 1]], references=[0, 1], ids=["x", "y"])
+    >>> b = SeedPredictions(seeds=[1, 2], predictions=[[1, 0], [1, 1]], ids=["y", "x"])
+    >>> aligned_a, aligned_b = align_runs(a, b)
+    >>> aligned_b.predictions, aligned_b.references
+    ([[0, 1], [1, 1]], [0, 1])
+    """
+    n_a, n_b = len(run_a.predictions[0]), len(run_b.predictions[0])
+    if (run_a.ids is None) != (run_b.ids is None):
+        with_ids, without = names if run_a.ids is not None else names[::-1]
+        raise ValueError(
+            f"{with_ids} has example ids but {without} has none: the examples cannot be matched; give both an id "
+            "column, or neither (then rows match by position)."
+        )
+    if run_a.ids is not None:
+        position = {_id_key(i): k for k, i in enumerate(run_b.ids)}
+        missing = next((i for i in run_a.ids if _id_key(i) not in position), None)
+        if missing is not None or n_a != n_b:
+            keys_a = {_id_key(i) for i in run_a.ids}
+            extra = next((i for i in run_b.ids if _id_key(i) not in keys_a), None)
+            problem = f"id {missing!r} of {names[0]} is not in {names[1]}" if missing is not None else (
+                f"id {extra!r} of {names[1]} is not in {names[0]}")  # fmt: skip
+            raise ValueError(
+                f"{names[0]} and {names[1]} are not the same examples ({n_a} and {n_b} examples): {problem}."
+            )
+        order = [position[_id_key(i)] for i in run_a.ids]
+        run_b = SeedPredictions(
+            seeds=run_b.seeds,
+            predictions=[[row[k] for k in order] for row in run_b.predictions],
+            references=None if run_b.references is None else [run_b.references[k] for k in order],
+            ids=list(run_a.ids),
+            probabilities=None if run_b.probabilities is None else [p[order] for p in run_b.probabilities],
+        )
+    elif n_a != n_b:
+        raise ValueError(
+            f"{names[0]} has {n_a} examples but {names[1]} has {n_b}: a comparison needs both models' predictions "
+            "on the same examples (add an id column to match them by id)."
+        )
+    references = run_a.references if run_a.references is not None else run_b.references
+    if run_a.references is not None and run_b.references is not None and run_a.references != run_b.references:
+        k = next(k for k, (x, y) in enumerate(zip(run_a.references, run_b.references)) if x != y)
+        where = f"id {run_a.ids[k]!r}" if run_a.ids is not None else f"row {k + 1}"
+        raise ValueError(
+            f"{names[0]} and {names[1]} disagree on the reference label at {where}: {names[0]} says "
+            f"{run_a.references[k]!r}, {names[1]} says {run_b.references[k]!r}; not the same examples."
+        )
+    return replace(run_a, references=references), replace(run_b, references=references)
