@@ -68,7 +68,7 @@ def compare_command(args: argparse.Namespace) -> int:
     result = compare_seed_consistency(
         run_a.as_mapping(), run_b.as_mapping(), run_a.references, paired_seeds=args.paired_seeds,
         n_bootstrap=args.n_bootstrap, confidence_level=args.confidence_level, random_state=args.random_state,
-        resample=args.resample, **_scoring(args, zeta_a or zeta_b),
+        resample=args.resample or "both", **_scoring(args, zeta_a or zeta_b),
     )  # fmt: skip
     print(f"A = {args.run_a} ({result['a']['n_seeds']} seeds), B = {args.run_b} ({result['b']['n_seeds']} seeds), "
           f"{result['n_examples']} examples; zeta = {result['a']['zeta_name']}")  # fmt: skip
@@ -112,7 +112,7 @@ def seeds_command(args: argparse.Namespace) -> int:
     predictions, run_zeta = _load(args, args.inputs)
     result = seeds_needed(
         predictions.as_mapping(), predictions.references, target=_targets(args.target), n_bootstrap=args.n_bootstrap,
-        confidence_level=args.confidence_level, random_state=args.random_state, resample=args.resample,
+        confidence_level=args.confidence_level, random_state=args.random_state, resample=args.resample or "both",
         n_subsets=args.n_subsets, **_scoring(args, run_zeta),
     )  # fmt: skip
     print(seeds_table(result))

@@ -80,9 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_resample_argument(parser) -> None:
-    parser.add_argument("--resample", choices=("both", "seeds", "examples"), default="both",
-                        help="what the bootstrap resamples: seeds and examples (default; needs >= 3 seeds), "
-                        "seeds only, or examples only")  # fmt: skip
+    parser.add_argument("--resample", choices=("both", "seeds", "examples"), default=None,
+                        help="what the bootstrap resamples: seeds and examples (default from 3 seeds on; with 2 "
+                        "seeds: examples), seeds only, or examples only")  # fmt: skip
 
 
 def _add_input_arguments(parser) -> None:

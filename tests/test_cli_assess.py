@@ -67,3 +67,12 @@ def test_report_adds_per_task_differences_of_two_models(tmp_path, capsys):
     assert float(row["Δ CON (pp)"]) == pytest.approx(100 * expected["difference"]["con"])
     assert float(row["CON p"]) == pytest.approx(expected["p_value"]["con"])
     assert "Differences B - A" in capsys.readouterr().out
+
+
+def test_compute_resample_option_reaches_the_metric(tmp_path):
+    rows, references = _runs(tmp_path)
+    out = tmp_path / "report.json"
+    assert main(["compute", str(tmp_path / "A"), "--n_bootstrap", "50", "--resample", "seeds", "-o", str(out)]) == 0
+    report = json.loads(out.read_text())
+    expected = seed_consistency(rows["A"], references, n_bootstrap=50, resample="seeds")
+    assert report["ci"] == pytest.approx(expected["ci"]) and report["ci_method"] == expected["ci_method"]
