@@ -119,8 +119,8 @@ def markdown(limits: list[dict], evaluate_rows: list[dict]) -> str:
         "## Metric (`scripts/bench_metric.py`)",
         "",
         machine_line() + " Int64 label arrays, seeds 80% accurate (wrong at random otherwise); CPU time "
-        "(`time.process_time`) of the best of repeated runs in one process, one pass and seed_consistency taking "
-        "turns.",
+        "(`time.process_time`) of the best of repeated runs in one process, the one pass, the counting kernels and "
+        "seed_consistency taking turns.",
         "",
         "| input | one `np.sum` pass | counting kernels (CON, CCON, VAR, zeta) | ratio to one pass "
         "| seed_consistency (full report) | ratio to one pass | naive loop over seed pairs "
