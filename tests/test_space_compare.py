@@ -7,6 +7,7 @@ layer: the Space only reads, aligns and lays out).
 
 import itertools
 import math
+import os
 import socket
 from pathlib import Path
 
@@ -294,7 +295,7 @@ def test_browser_comparison_page(server, tmp_path):
     files_a = [str(p) for p in _write_run(tmp_path / "a", [1, 2, 3], pred_a, references)]
     files_b = [str(p) for p in _write_run(tmp_path / "b", [1, 2, 3], pred_b, references)]
     difference = _brute_force(pred_b, references)["con"] - _brute_force(pred_a, references)["con"]
-    shots = Path(__import__("os").environ.get("SPACE_SCREENSHOTS", tmp_path))
+    shots = Path(os.environ.get("SPACE_SCREENSHOTS", tmp_path))  # set it to keep the screenshots
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1600})
@@ -306,14 +307,16 @@ def test_browser_comparison_page(server, tmp_path):
         page.locator("#compare").click()
         table = page.locator("#compare-table")
         sync_api.expect(table).to_contain_text("CCON", timeout=60_000)
-        cells = [c.strip() for c in table.locator("[role=gridcell][data-row='0']").all_inner_texts()]
-        assert cells[0] == "CON" and _number(cells[3]) == pytest.approx(difference, abs=5e-5), cells
+        first_row = table.locator("[role=gridcell][data-row='0']")
+        sync_api.expect(first_row.nth(0)).to_have_text("CON")
+        sync_api.expect(first_row.nth(3)).to_contain_text(f"{difference:.4f} [")  # B - A [interval]
         sync_api.expect(page.locator("#compare-plot img")).to_be_visible(timeout=30_000)
         page.screenshot(path=str(shots / "compare-desktop.png"), full_page=True)
         page.set_viewport_size({"width": 420, "height": 900})
         page.screenshot(path=str(shots / "compare-phone.png"), full_page=True)
 
         page.locator("#compare-files-b input[type=file]").set_input_files(files_a)  # a new upload: old numbers go
-        sync_api.expect(page.locator("#compare-table")).not_to_contain_text("CCON", timeout=30_000)
-        sync_api.expect(page.locator("#compare-plot img")).to_have_count(0)
+        sync_api.expect(page.locator("#compare-table")).not_to_contain_text("CCON", timeout=60_000)
+        sync_api.expect(page.locator("#compare-plot img")).to_have_count(0, timeout=30_000)
+        sync_api.expect(page.locator("#compare-status")).to_be_empty()
         browser.close()
