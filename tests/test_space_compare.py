@@ -156,20 +156,21 @@ def test_compare_matches_brute_force_and_the_metric(client, tmp_path):
         assert paired["ci"][key] == pytest.approx(expected["ci"][key]), key
 
 
-def test_compare_with_two_seeds_resamples_examples_and_says_so(client, tmp_path):
+def test_compare_two_seeds_and_a_shared_reference_file(client, tmp_path):
     rng = np.random.default_rng(2)
     references = rng.integers(0, 3, 60)
     pred_a, pred_b = _run(rng, references, 2, 0.7), _run(rng, references, 3, 0.7)
-    status, _, _, result = _compare(
-        client,
-        _write_run(tmp_path / "a", [1, 2], pred_a, references),
-        _write_run(tmp_path / "b", [1, 2, 3], pred_b, references),
-        n_bootstrap=100,
-    )
+    files_b = []
+    for seed, row in zip([1, 2, 3], pred_b):  # B without labels: the reference file serves both runs
+        files_b.append(tmp_path / f"b-seed-{seed}.csv")
+        pd.DataFrame({"id": np.arange(60), "prediction": row}).to_csv(files_b[-1], index=False)
+    pd.DataFrame({"id": np.arange(60), "label": references}).to_csv(tmp_path / "references.csv", index=False)
+    files_a = _write_run(tmp_path / "a", [1, 2], pred_a, references)
+    status, _, _, result = _compare(client, files_a, files_b, reference=tmp_path / "references.csv", n_bootstrap=100)
     assert "only 2 seeds" in status and "examples resampled, seeds fixed" in result["ci_method"]
-    assert result["difference"]["con"] == pytest.approx(
-        _brute_force(pred_b, references)["con"] - np.mean(pred_a[0] == pred_a[1])
-    )
+    truth_a, truth_b = _brute_force(pred_a, references), _brute_force(pred_b, references)
+    for key in METRICS:
+        assert result["difference"][key] == pytest.approx(truth_b[key] - truth_a[key], abs=1e-12), key
 
 
 def test_compare_bad_inputs_name_the_problem(client, tmp_path):
