@@ -31,7 +31,8 @@ SEEDS_FAILED = "Could not count the seeds needed"
 MAX_SEEDS_BOOTSTRAP = 1000
 MIN_SEEDS_BOOTSTRAP = 20
 N_SUBSETS = 10  # subsets of k seeds per k
-SEEDS_BUDGET = 10**9  # resamples x subsets x seed pairs x examples: about 10 s on a CPU Space
+SEEDS_BUDGET = 25 * 10**8  # resamples x subsets x seed pairs x (examples + EXAMPLE_OVERHEAD): ~10 s on 2 CPUs
+EXAMPLE_OVERHEAD = 3000  # the per-resample cost that does not grow with the examples, in examples (measured)
 TARGETS = [(name, key) for key, name in NAMES.items()]
 BASE_COLUMNS = ("k", "subsets")
 
@@ -103,7 +104,11 @@ def seeds_panel(
     if target_metric not in NAMES:
         raise _error(SEEDS_FAILED, f"unknown target metric {_escape(str(target_metric))!r}")
     n_seeds, n_examples = len(loaded.seeds), len(loaded.predictions[0])
-    cost = N_SUBSETS * n_examples * sum(math.comb(k, 2) for k in range(MIN_SEEDS_FOR_SEED_CI, n_seeds + 1))
+    cost = (
+        N_SUBSETS
+        * (n_examples + EXAMPLE_OVERHEAD)
+        * sum(math.comb(k, 2) for k in range(MIN_SEEDS_FOR_SEED_CI, n_seeds + 1))
+    )
     requested = int(n_bootstrap or 0)
     allowed = min(requested, MAX_SEEDS_BOOTSTRAP, SEEDS_BUDGET // max(cost, 1))
     if allowed < min(MIN_SEEDS_BOOTSTRAP, requested):
