@@ -63,16 +63,20 @@ class ExampleStats:
     agree, both: (P, K) per seed pair; hits: (S, K) numerator of an additive zeta (None: zeta is not additive,
     or there are no references); units: (K,) its denominator (1 per example, or tokens per example);
     counts: (K,) examples per column; columns: (K,) one example of each column; inverse: (N,) the column of every
-    example.
+    example. With many seeds the pair matrices are replaced by per-seed ones (O(S) instead of O(S^2) per
+    example): labels, (S, K) label codes 0..L-1 (agree None: two seeds agree when their codes are equal), and
+    correct, (S, K) per-seed scores whose product is the pair's both-correct score (both None).
     """
 
-    agree: np.ndarray
+    agree: np.ndarray | None
     both: np.ndarray | None
     hits: np.ndarray | None
     units: np.ndarray
     counts: np.ndarray
     columns: np.ndarray
     inverse: np.ndarray
+    labels: np.ndarray | None = None
+    correct: np.ndarray | None = None
 
     @classmethod
     def from_columns(cls, agree, both=None, hits=None, units=None, counts=None) -> "ExampleStats":
@@ -92,7 +96,13 @@ class ExampleStats:
 
     @property
     def n_seeds(self) -> int:
+        if self.labels is not None:
+            return self.labels.shape[0]
         return int(round((1 + np.sqrt(1 + 8 * self.agree.shape[0])) / 2))
+
+    @property
+    def has_references(self) -> bool:
+        return self.both is not None or self.correct is not None
 
     @property
     def n_examples(self) -> int:
@@ -207,27 +217,35 @@ def statistics(
     """
     weights = stats.counts[None, :] if example_counts is None else np.asarray(example_counts)
     weights = weights.astype(np.float64)
-    n_seeds, (first, second) = stats.n_seeds, pair_index(stats.n_seeds)
-    if seed_counts is None:
-        pair_weights = np.ones((1, len(first)))
-    else:
-        seed_counts = np.asarray(seed_counts, dtype=np.float64)
-        pair_weights = seed_counts[:, first] * seed_counts[:, second]
-    pair_total = pair_weights.sum(axis=1)
+    n_seeds = stats.n_seeds
+    seed_weights = np.ones((1, n_seeds)) if seed_counts is None else np.asarray(seed_counts, dtype=np.float64)
+    drawn = seed_weights.sum(axis=1)
+    pair_total = (drawn**2 - np.sum(seed_weights**2, axis=1)) / 2  # sum over seed pairs a < b of m_a m_b
     n_examples = weights.sum(axis=1)
+    first, second = pair_index(n_seeds)
 
-    def pair_mean(per_pair: np.ndarray) -> np.ndarray:
-        return np.sum(pair_weights * (weights @ per_pair.T), axis=1) / (n_examples * pair_total)
+    def pair_mean(per_pair: np.ndarray | None, per_seed: list[np.ndarray]) -> np.ndarray:
+        if per_pair is not None:
+            pair_weights = seed_weights[:, first] * seed_weights[:, second]
+            total = np.sum(pair_weights * (weights @ per_pair.T), axis=1)
+        else:  # sum_(a<b) m_a m_b s_a s_b = ((sum m s)^2 - sum m^2 s^2) / 2 per example, for each score s
+            total = sum(
+                np.sum(weights * ((seed_weights @ s) ** 2 - seed_weights**2 @ s**2), axis=1) / 2 for s in per_seed
+            )
+        return total / (n_examples * pair_total)
 
-    out = {"con": pair_mean(stats.agree)}
-    if stats.both is None:
+    labels = [] if stats.labels is None else [(stats.labels == k).astype(np.float64) for k in np.unique(stats.labels)]
+    out = {"con": pair_mean(stats.agree, labels)}
+    if not stats.has_references:
         return out
-    out["ccon"] = pair_mean(stats.both)
+    out["ccon"] = pair_mean(stats.both, [] if stats.correct is None else [stats.correct])
     if zeta is None:
         zeta = (weights @ stats.hits.T) / (weights @ stats.units)[:, None]
-    seed_weights = np.ones((1, n_seeds)) if seed_counts is None else seed_counts
-    out["zeta_mean"] = np.sum(seed_weights * zeta, axis=1) / seed_weights.sum(axis=1)
-    squares = np.sum(pair_weights * (zeta[:, first] - zeta[:, second]) ** 2, axis=1)
+    out["zeta_mean"] = np.sum(seed_weights * zeta, axis=1) / drawn
+    # sum_(a<b) m_a m_b (z_a - z_b)^2 = (sum m)(sum m z^2) - (sum m z)^2, z shifted by the first seed's (exact 0s)
+    shifted = zeta - zeta[:, :1]
+    squares = drawn * np.sum(seed_weights * shifted**2, axis=1) - np.sum(seed_weights * shifted, axis=1) ** 2
+    squares = np.maximum(squares, 0)
     out["var"] = np.sqrt(squares / n_seeds**2 if seed_counts is None else squares / (2 * pair_total))
     return out
 
@@ -256,7 +274,7 @@ def _resampled(stats, seeds, examples, zeta_of, extra) -> dict[str, np.ndarray]:
     size = len(seeds if examples is None else examples)
     weights = stats.counts[None, :] if examples is None else examples
     zeta = None
-    if zeta_of is not None and stats.both is not None:
+    if zeta_of is not None and stats.has_references:
         zeta = np.broadcast_to(zeta_of(weights), (size, stats.n_seeds))
     out = statistics(stats, seeds, examples, zeta)
     for key, values in (extra or {}).items():

@@ -31,13 +31,15 @@ def subset_stats(stats: ExampleStats, seeds: Sequence[int]) -> ExampleStats:
     sub_first, sub_second = pair_index(len(seeds))
     rows = [pair_of[(int(seeds[a]), int(seeds[b]))] for a, b in zip(sub_first, sub_second)]
     return ExampleStats(
-        agree=stats.agree[rows],
+        agree=None if stats.agree is None else stats.agree[rows],
         both=None if stats.both is None else stats.both[rows],
         hits=None if stats.hits is None else stats.hits[seeds],
         units=stats.units,
         counts=stats.counts,
         columns=stats.columns,
         inverse=stats.inverse,
+        labels=None if stats.labels is None else stats.labels[seeds],
+        correct=None if stats.correct is None else stats.correct[seeds],
     )
 
 
@@ -98,7 +100,7 @@ def seed_curve(
     for a zeta that is not a mean over examples.
     """
     n_seeds = stats.n_seeds
-    metrics = [m for m in METRICS if stats.both is not None or m == "con"]
+    metrics = [m for m in METRICS if stats.has_references or m == "con"]
     rows, fits, needed = [], {}, {}
     for k in range(2, n_seeds + 1):
         subsets = seed_subsets(n_seeds, k, n_subsets, rng)

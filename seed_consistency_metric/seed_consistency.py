@@ -107,6 +107,8 @@ Examples:
 TASKS = ("classification", "regression", "token_classification", "generation")
 PAPER_SEEDS = tuple(range(42, 133, 10))
 IGNORE_INDEX = -100
+_PER_SEED_FORM_SEEDS = 12  # from this many seeds, bootstrap agreement from per-seed labels, not seed pairs
+_MAX_PAIR_CELLS = 1 << 27  # seed pairs x distinct examples of the bootstrap's pair matrices (1 GiB of float64)
 _BLOCK = 16384  # examples per block where one pass does several jobs: 10 seeds x 16384 int64 stay in cache
 _BYTE_LABELS = 256  # integer labels in [0, 256) are counted as bytes
 
@@ -877,21 +879,32 @@ def _example_stats(units: _Units, correctness, zeta_name: str, zeta_fn, grouping
     else:
         sub, units_per_example = units, np.diff(units.example_starts).astype(np.float64)
     first, second = pair_index(n_seeds)
-    if sub.pi == "token_f1":
+    per_seed = units.example_starts is None and n_seeds >= _PER_SEED_FORM_SEEDS  # O(S), not O(S^2), per example
+    labels = agree = both = hits = correct_scores = None
+    if per_seed and sub.pi == "exact":
+        labels = np.unique(sub.values, return_inverse=True)[1].reshape(sub.values.shape)
+    elif sub.pi == "token_f1":
         agree = np.array([sub.pair_agreement(a, b) for a, b in zip(first, second)])
     elif sub.pi == "tolerance":
         agree = np.abs(sub.values[first] - sub.values[second]) <= sub.tolerance
     else:
         agree = sub.values[first] == sub.values[second]
-    both = hits = None
+    if agree is not None and len(first) * len(columns) > _MAX_PAIR_CELLS:
+        raise ValueError(
+            f"The bootstrap of {n_seeds} seeds x {len(columns)} distinct examples would need a {len(first)} x "
+            f"{len(columns)} pair matrix; use fewer seeds, or pass n_bootstrap=0 (no intervals)."
+        )
     if correctness is not None:
         correct = sub.correct().astype(np.float64)
-        both = sub.per_example(correct[first] * correct[second])
+        if per_seed:
+            correct_scores = correct
+        else:
+            both = sub.per_example(correct[first] * correct[second])
         scores = _additive_zeta_scores(sub, zeta_name, zeta_fn, correct)
         if scores is not None:
             hits = sub.per_example(scores.astype(np.float64)) * units_per_example
-    agree = sub.per_example(agree.astype(np.float64))
-    return ExampleStats(agree, both, hits, units_per_example, counts, columns, inverse)
+    agree = None if agree is None else sub.per_example(agree.astype(np.float64))
+    return ExampleStats(agree, both, hits, units_per_example, counts, columns, inverse, labels, correct_scores)
 
 
 def _bootstrap_ci(units, correctness, zeta_name, zeta_fn, n_bootstrap, confidence_level, random_state, resample,

@@ -65,8 +65,9 @@ def test_resampled_metrics_match_brute_force_on_the_same_draws(resample):
                 assert fast[key][b] == pytest.approx(value, abs=1e-12), key
 
 
-def test_seed_consistency_interval_is_the_percentile_of_the_brute_force_resamples():
-    predictions, references = _data(n_seeds=5, n_examples=30, seed=2)
+@pytest.mark.parametrize("n_seeds", [5, 13])  # 13: agreement counted from per-seed labels, not seed pairs
+def test_seed_consistency_interval_is_the_percentile_of_the_brute_force_resamples(n_seeds):
+    predictions, references = _data(n_seeds=n_seeds, n_examples=30, seed=2)
     report = seed_consistency(predictions, references, n_bootstrap=60, random_state=4)
     stats = _brute_stats(predictions, references)
     samples = {key: [] for key in ("con", "ccon", "zeta_mean", "var")}
