@@ -9,11 +9,12 @@ R, so a resumed run (or one with another backend) stops at the same k.
 
 Stopping on the data is optional stopping: the interval reported at the stop is optimistic (a run stops
 early when its interval happens to come out narrow), so its coverage is below the nominal level; treat it as
-a guide to how many seeds suffice, not as a confirmatory interval.
+a guide to how many seeds suffice, not as a confirmatory interval. By how much, in a simulation with known
+truth: PRECISION_VALIDATION.md beside this file (scripts/validate_stopping.py).
 
 Example::
 
-    decision = train_until_precise([42, 52, 62, 72], {"con": 0.005}, train=train_seeds, report_of=report)
+    decision, trained = train_until_precise([42, 52, 62, 72], {"con": 0.005}, train=train_seeds, report_of=report)
     decision.n_seeds, decision.reason  # 4, 'after 4 seeds every half-width is within its target: con 0.0043 <= 0.005'
 """
 
