@@ -4,10 +4,13 @@ Run locally with ``python spaces_app/app.py`` (or ``python app.py`` in the Space
 
     from gradio_client import Client, handle_file
     client = Client("http://127.0.0.1:7860/")
-    status, summary, *_ = client.predict(
+    status, warnings, summary, *_ = client.predict(
         [handle_file("seed-42.csv"), handle_file("seed-52.csv")], None, "", "", "", "classification",
         "accuracy", 0.0, "1", 1000, 20, api_name="/report",
     )
+
+The "How many seeds are enough?" panel below the report (/seeds) is in `seeds_view`, the "Compare two runs" page
+(/compare) in `compare_view`.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from spaces_app.report_view import (
     report_csv,
     summary_table,
     unstable_examples,
+    warnings_markdown,
 )
 
 ZETA_CHOICES = {task: list(zetas) for task, zetas in ZETAS_BY_TASK.items()}
@@ -84,6 +88,7 @@ the 45 pairs agree (0.533) while 70% of the seeds give the majority label. Its m
 """
 CSS = """
 #summary-table td, #summary-table th { white-space: nowrap; }
+#warnings:not(:empty) { border-left: 4px solid #f59e0b; background: #fffbeb; padding: 0 12px; }
 @media (max-width: 640px) {  /* phones: figures keep a readable size and scroll sideways */
   .figure { overflow-x: auto !important; }
   .figure .matplotlib { display: block; }
@@ -226,6 +231,7 @@ def compute_report(
     )
     return (
         status,
+        warnings_markdown(report),
         summary_table(report),
         per_seed_table(report),
         pairwise_figure(report),
@@ -237,8 +243,9 @@ def compute_report(
 
 
 def clear_report() -> tuple:
-    """Empty values of every report output (summary, per seed, the two figures, examples, JSON, downloads)."""
+    """Empty values of every report output (warnings, summary, per seed, the figures, examples, JSON, downloads)."""
     return (
+        "",
         empty_table(SUMMARY_COLUMNS),
         empty_table(PER_SEED_COLUMNS),
         None,
@@ -298,6 +305,7 @@ def build_demo() -> gr.Blocks:
                 top_k = gr.Slider(5, 200, value=20, step=5, label="Unstable examples to show")
                 run = gr.Button("Compute report", variant="primary", elem_id="compute")
         status = gr.Markdown(label="Status", show_label=False, elem_id="status")
+        warnings = gr.Markdown(show_label=False, elem_id="warnings")  # the metric's warnings, beside the summary
         summary = gr.Dataframe(
             value=empty_table(SUMMARY_COLUMNS),
             label="Summary (95% bootstrap CI in brackets)",
@@ -325,7 +333,16 @@ def build_demo() -> gr.Blocks:
             report_json = gr.JSON(label="Report")
 
         upload_inputs = [files, reference_file, id_column, prediction_columns, reference_column]
-        report_outputs = [summary, per_seed, pairwise_plot, seed_metric_plot, unstable, report_json, downloads]
+        report_outputs = [
+            warnings,
+            summary,
+            per_seed,
+            pairwise_plot,
+            seed_metric_plot,
+            unstable,
+            report_json,
+            downloads,
+        ]
         task.change(zeta_dropdown, task, zeta, api_visibility="private")
         # a new or cleared upload empties the report of the previous one
         gr.on([files.change, reference_file.change], clear_report, None, report_outputs, api_visibility="private")

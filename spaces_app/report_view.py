@@ -6,11 +6,14 @@ Pure presentation: every number comes from the metric; nothing here recomputes C
 >>> report = seed_consistency({42: [1, 1, 1, 0, 0], 52: [1, 0, 0, 1, 1]}, [1] * 5, pairwise=True, per_example=True)
 >>> summary_table(report).loc[0, "CON"]
 '0.2000'
+>>> summary_table(report).loc[0, "ζ (ensemble)"]  # majority vote: 4 ties go to label 0, wrong
+'0.2000'
 """
 
 from __future__ import annotations
 
 import csv
+import html
 import io
 import math
 from collections.abc import Sequence
@@ -35,16 +38,32 @@ def _with_ci(report: dict, key: str) -> str:
 
 
 def summary_table(report: dict) -> pd.DataFrame:
-    """One row in the paper's layout: zeta (mean over seeds), VAR, CON, CCON, each with its CI if computed.
+    """One row in the paper's layout: zeta (mean over seeds) beside the zeta of the seeds' ensemble, VAR, CON, CCON,
+    each with its CI if computed.
 
-    The task is in the status line above the table: without it the row fits a desktop window on one line.
+    Seeds, examples and task are in the status line above the table: without them the row fits a desktop window.
     """
-    values = [report["n_seeds"], report["n_examples"], report["zeta_name"]]
-    values += [_with_ci(report, key) for key in ("zeta_mean", "var", "con", "ccon")]
-    return pd.DataFrame([values], columns=list(SUMMARY_COLUMNS))
+    ensemble = report.get("ensemble") or {}
+    single = ensemble.get("majority_vote", ensemble.get("mean_prediction"))
+    values = [report["zeta_name"], _with_ci(report, "zeta_mean"), _number(single)]
+    columns = list(SUMMARY_COLUMNS)
+    if "mean_probabilities" in ensemble:  # with class probabilities: also the argmax of their mean
+        columns.insert(3, "ζ (ensemble of probabilities)")
+        values.append(_number(ensemble["mean_probabilities"]))
+    values += [_with_ci(report, key) for key in ("var", "con", "ccon")]
+    return pd.DataFrame([values], columns=columns)
 
 
-SUMMARY_COLUMNS = ("Seeds", "Examples", "ζ", "ζ (mean)", "VAR", "CON", "CCON")
+SUMMARY_COLUMNS = ("ζ", "ζ (mean)", "ζ (ensemble)", "VAR", "CON", "CCON")
+
+
+def warnings_markdown(report: dict) -> str:
+    """The metric's warnings (`report["warnings"]`: degenerate seeds, identical seeds...) as a Markdown list."""
+    warnings = report.get("warnings") or []
+    if not warnings:
+        return ""
+    lines = "\n".join(f"- {html.escape(str(w), quote=False)}" for w in warnings)
+    return f"### ⚠️ Read these numbers with care\n{lines}"
 
 PER_SEED_COLUMNS = ("Seed", "ζ", "CON with other seeds", "CCON with other seeds")
 AGREEMENT = "share of seed pairs agreeing"  # per example: of the S(S-1)/2 seed pairs, the share predicting the same

@@ -33,7 +33,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-OUTPUTS = ("status", "summary", "per_seed", "pairwise", "seed_metric", "unstable", "report", "downloads")
+OUTPUTS = ("status", "warnings", "summary", "per_seed", "pairwise", "seed_metric", "unstable", "report", "downloads")
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +68,9 @@ def _brute_force(predictions, references, zeta=accuracy_score, agree=np.equal) -
     per_example = [
         np.mean([agree(predictions[a][t], predictions[b][t]) for a, b in pairs]) for t in range(len(references))
     ]
+    vote = [min(set(column), key=lambda v: (-list(column).count(v), v)) for column in np.asarray(predictions).T]
     return {
+        "ensemble": zeta(references, vote),  # majority vote per example, ties to the smallest label
         "con": np.mean(list(con.values())),
         "ccon": np.mean(list(ccon.values())),
         "var": float(np.std(zetas)),
@@ -116,6 +118,7 @@ def _check_against(out: dict, expected: dict, seeds: list, tol: float = 1e-9):
     for column, key in (("CON", "con"), ("CCON", "ccon"), ("VAR", "var"), ("ζ (mean)", "zeta_mean")):
         assert _cell_value(summary[column]) == pytest.approx(expected[key], abs=5e-5), column
         assert re.fullmatch(r"-?\d\.\d{4} \[-?\d\.\d{4}, -?\d\.\d{4}\]", summary[column]), summary[column]
+    assert _cell_value(summary["ζ (ensemble)"]) == pytest.approx(expected["ensemble"], abs=5e-5)
     per_seed = out["per_seed"]["data"]
     assert [row[0] for row in per_seed] == [str(s) for s in seeds]
     for a, row in enumerate(per_seed):
@@ -421,8 +424,12 @@ def _open_report(browser, server, files, width: int):
 
 
 def _choose_task(page, task: str) -> None:
+    from playwright import sync_api
+
     page.get_by_label("Task").click()
     page.get_by_role("option", name=task, exact=True).click()
+    zeta = app.ZETA_CHOICES[task][0]  # the page switches ζ to the task's default: wait for it before Compute
+    sync_api.expect(page.get_by_label("ζ (metric)")).to_have_value(zeta, timeout=30_000)
 
 
 def _expect_no_report(page):
@@ -554,3 +561,15 @@ def test_browser_phone_width_keeps_numbers_on_one_line(server, browser, tmp_path
             shown = page.locator("#pairwise-plot img").evaluate("img => img.getBoundingClientRect().width")
             assert shown >= 600, shown
         page.close()
+
+
+def test_report_shows_the_metrics_warnings_beside_the_summary(client, tmp_path):
+    predictions, references = _data(3, 40, seed=14)
+    predictions[2] = 1  # seed 3 predicts one label everywhere
+    for seed, row in zip((1, 2, 3), predictions, strict=True):
+        pd.DataFrame({"prediction": row, "label": references}).to_csv(tmp_path / f"seed-{seed}.csv", index=False)
+    out = _report(client, [tmp_path / f"seed-{s}.csv" for s in (1, 2, 3)], n_bootstrap=0)
+    assert out["warnings"].startswith("### ⚠️ Read these numbers with care")
+    assert "- seed 3 predicts a single label (1) on every example" in out["warnings"]
+    good = _report(client, [tmp_path / f"seed-{s}.csv" for s in (1, 2)], n_bootstrap=0)
+    assert good["warnings"] == ""
