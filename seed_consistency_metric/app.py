@@ -41,18 +41,18 @@ def compute(table, task: str = "classification", zeta: str = "accuracy", n_boots
     rows = table.values.tolist() if hasattr(table, "values") else list(table)
     rows = [row for row in rows if any(str(cell).strip() for cell in row)]
     if not rows:
-        raise gr.Error("The table is empty: add one row per example.")
+        raise gr.Error("The table is empty: add one row per example.", title="Empty table")
     try:
         predictions = [[_parse(cell, task) for cell in str(row[0]).split(",")] for row in rows]
         references = [_parse(row[1], task) for row in rows]
     except ValueError as error:
-        raise gr.Error(f"Could not read the table: {error}") from None
+        raise gr.Error(f"Could not read the table: {error}", title="Could not read the table") from None
     try:
         return _metric(task).compute(
             predictions=predictions, references=references, zeta=zeta, n_bootstrap=int(n_bootstrap)
         )
-    except ValueError as error:
-        raise gr.Error(str(error)) from None
+    except ValueError as error:  # Gradio 6 heads every pop-up "Error": the message says what failed
+        raise gr.Error(f"Could not compute: {error}", title="Could not compute") from None
 
 
 def build_demo() -> gr.Blocks:
