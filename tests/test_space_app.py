@@ -573,3 +573,11 @@ def test_report_shows_the_metrics_warnings_beside_the_summary(client, tmp_path):
     assert "- seed 3 predicts a single label (1) on every example" in out["warnings"]
     good = _report(client, [tmp_path / f"seed-{s}.csv" for s in (1, 2)], n_bootstrap=0)
     assert good["warnings"] == ""
+
+
+def test_upload_check_names_file_row_and_seed_of_mixed_labels(client, tmp_path):
+    _write(tmp_path / "seed-1.jsonl", '{"id": 1, "prediction": 1}\n{"id": 2, "prediction": "1"}\n')
+    _write(tmp_path / "seed-2.jsonl", '{"id": 1, "prediction": 1}\n{"id": 2, "prediction": 0}\n')
+    files = [handle_file(str(tmp_path / f"seed-{s}.jsonl")) for s in (1, 2)]
+    found = client.predict(files, None, "", "", "", api_name="/inspect")
+    assert found.startswith("**Could not read the upload:** mixed label types: seed-1.jsonl row 2 (seed 1) has the")
