@@ -170,7 +170,8 @@ def markdown(limits: list[dict], evaluate_rows: list[dict]) -> str:
         )
     lines += [
         "",
-        "The evaluate path pays for Arrow encoding of the per-example lists and the transposition to seed rows; "
+        "The evaluate path pays for Arrow encoding of the per-example lists, the transposition to seed rows and "
+        "the metric's checks of the raw input before evaluate stores it (so that nothing is silently cast); "
         "use the direct API (`seed_consistency_metric.seed_consistency`) on arrays for large inputs.",
     ]
     return "\n".join(lines)
