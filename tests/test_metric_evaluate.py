@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import evaluate
+import numpy as np
 import pytest
 
 import _seed_consistency_evaluate
@@ -120,6 +121,13 @@ def test_string_labels_that_look_like_ints_stay_strings_and_whole_floats_are_int
     assert (result["zeta"], result["con"]) == ([0.5, 1.0], 0.5)
     result = metric.compute(predictions=[[1.0, 1], [0.0, 1]], references=[1, 1])  # 1.0 is the label 1
     assert (result["zeta"], result["con"]) == ([0.5, 1.0], 0.5)
+
+
+def test_numpy_input_gives_the_numbers_of_lists():
+    metric = evaluate.load(str(SCRIPT))
+    predictions = np.array(FIGURE_1["predictions"])  # (N, S), as a Trainer's stacked predictions
+    result = metric.compute(predictions=predictions, references=np.array(FIGURE_1["references"]))
+    assert (result["con"], result["ccon"], result["zeta"]) == (0.2, 0.2, [0.6, 0.6])
 
 
 def test_add_and_add_batch_are_checked_like_compute():
