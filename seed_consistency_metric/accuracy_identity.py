@@ -62,13 +62,18 @@ def confusion_cells(
     values: np.ndarray, references: np.ndarray, value_range: tuple | None = None, hints: dict | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """Every seed's confusion counts as non-zero cells: seed, cell (= reference code * K + prediction code),
-    count; and K, the number of labels in predictions and references. hints (0/1 labels only): per seed
-    "hits" (predictions equal to the reference) and "ones" (predictions equal to 1), when already counted.
+    count; and K, the number of labels in predictions and references. hints, when already counted: "confusion",
+    the (S, K, K) counts [seed, reference code, prediction code]; or (0/1 labels only) per seed "hits"
+    (predictions equal to the reference) and "ones" (predictions equal to 1).
 
     >>> seed, cell, count, n_labels = confusion_cells(np.array([[1, 1, 0]]), np.array([1, 0, 0]))
     >>> cell.tolist(), count.tolist(), n_labels
     ([0, 1, 3], [1, 1, 1], 2)
     """
+    if "confusion" in (hints or {}):
+        tallies = hints["confusion"].reshape(len(values), -1)
+        seeds, cells = np.nonzero(tallies)
+        return seeds, cells, tallies[seeds, cells], hints["confusion"].shape[1]
     reference_codes, n_labels, prediction_codes = _label_codes(values, references, value_range)
     if n_labels == 2 and values.dtype.kind in "biu":
         return _binary_cells(values, reference_codes, prediction_codes, hints or {})

@@ -108,17 +108,18 @@ def _sketch(row: np.ndarray) -> tuple:
     return (head, row.sum().item()) if row.dtype.kind in "biuf" else head
 
 
-def identical_seed_groups(values: np.ndarray) -> list[list[int]]:
+def identical_seed_groups(values: np.ndarray, keys: Sequence | None = None) -> list[list[int]]:
     """Indices of the seeds whose predictions are identical, in groups of two or more.
 
-    Rows are compared in full only when their sketches (first labels, sum) match.
+    Rows are compared in full only when their sketches match: the first labels and the sum, or `keys` when
+    given (per seed, hashable and equal for equal rows, such as confusion counts the caller already has).
 
     >>> identical_seed_groups(np.array([[1, 0], [0, 0], [1, 0]]))
     [[0, 2]]
     """
     candidates: dict[tuple, list[int]] = {}
     for index, row in enumerate(values):
-        candidates.setdefault(_sketch(row), []).append(index)
+        candidates.setdefault(_sketch(row) if keys is None else keys[index], []).append(index)
     groups = []
     for members in candidates.values():
         while len(members) > 1:
@@ -130,11 +131,14 @@ def identical_seed_groups(values: np.ndarray) -> list[list[int]]:
     return sorted(groups)
 
 
-def identical_seed_warnings(seeds: Sequence, values: np.ndarray, n_examples: int | None = None) -> list[str]:
-    """One warning per group of seeds with identical predictions (not for seeds that all predict one label)."""
+def identical_seed_warnings(
+    seeds: Sequence, values: np.ndarray, n_examples: int | None = None, keys: Sequence | None = None
+) -> list[str]:
+    """One warning per group of seeds with identical predictions (not for seeds that all predict one label);
+    keys: see :func:`identical_seed_groups`."""
     n_examples = values.shape[1] if n_examples is None else n_examples
     warnings = []
-    for group in identical_seed_groups(values):
+    for group in identical_seed_groups(values, keys):
         if len(distinct_labels(values[group[0]])) == 1:
             continue  # seeds collapsed to one label: degenerate_warnings says so
         who = f"all {len(seeds)} seeds" if len(group) == len(seeds) else _seeds([seeds[i] for i in group])

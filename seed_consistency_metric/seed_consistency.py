@@ -111,6 +111,7 @@ _PER_SEED_FORM_SEEDS = 12  # from this many seeds, bootstrap agreement from per-
 _MAX_PAIR_CELLS = 1 << 27  # seed pairs x distinct examples of the bootstrap's pair matrices (1 GiB of float64)
 _BLOCK = 16384  # examples per block where one pass does several jobs: 10 seeds x 16384 int64 stay in cache
 _BYTE_LABELS = 256  # integer labels in [0, 256) are counted as bytes
+_CELL_LABELS = 16  # labels in [0, 16): `_tally` also counts every seed's confusion cells, reference * 16 + label
 
 
 # ----------------------------------------------------------------------------------------------- zeta metrics
@@ -624,16 +625,17 @@ class _Units:
 class _Correctness:
     """The seeds against the references: the (S, U) `matrix` (built on first use when not needed at once),
     `n_correct` (seeds right per unit, for an indicator pi), `seed_hits` (units right per seed) and, for
-    integer labels, `label_bits` (the bitwise OR of all predictions) and `agreeing_pairs` (see `_tally`).
+    integer labels, `label_bits` (the bitwise OR of all predictions), `agreeing_pairs` and `confusion` (see
+    `_tally`).
 
     Integer labels are tallied block by block in one read of the predictions, with no (S, U) array.
     """
 
     def __init__(self, units: _Units):
         self.units = units
-        self.seed_hits = self.label_bits = self.agreeing_pairs = None
+        self.seed_hits = self.label_bits = self.agreeing_pairs = self.confusion = None
         if units.pi == "exact" and units.values.dtype.kind in "biu":
-            self.n_correct, self.seed_hits, self.label_bits, self.agreeing_pairs = _tally(
+            self.n_correct, self.seed_hits, self.label_bits, self.agreeing_pairs, self.confusion = _tally(
                 units.values, units.references
             )
         else:
@@ -644,14 +646,15 @@ class _Correctness:
         return self.units.correct()
 
 
-def _tally(values: np.ndarray, references: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, np.ndarray | None]:
-    """Per column the seeds equal to the reference and the seed pairs that agree, per seed the columns equal, and
-    the OR of all labels.
+def _tally(values: np.ndarray, references: np.ndarray) -> tuple:
+    """Per column the seeds equal to the reference and the seed pairs that agree, per seed the columns equal, the
+    OR of all labels, and the (S, 16, 16) confusion counts [seed, reference, label].
 
     One read of the predictions, block by block: each block stays in cache between the OR, the comparison with
     the references and the pair counting, in reused buffers. The agreeing pairs are None when a label lies
     outside [0, 256) (then they are counted by sorting), or when all labels and references are 0 or 1 (then they
-    follow from the seeds that are right: `_Units.scores`).
+    follow from the seeds that are right: `_Units.scores`). The confusion counts are None unless all labels and
+    references lie in [0, 16) and some label or reference is above 1.
     """
     n_seeds, n_units = values.shape
     n_correct = np.empty(n_units, dtype=np.uint8 if n_seeds < 256 else np.intp)
@@ -662,6 +665,12 @@ def _tally(values: np.ndarray, references: np.ndarray) -> tuple[np.ndarray, np.n
     reference_bits = _label_bits(references)
     binary_references = 0 <= reference_bits <= 1
     byte_references = references.astype(np.uint8) if 0 <= reference_bits < _BYTE_LABELS else None
+    cell_rows = None
+    if 0 <= reference_bits < _CELL_LABELS:  # each seed's cells counted apart: seed * 256 + cell
+        cell_type = np.uint16 if n_seeds <= 256 else np.intp
+        cell_rows = np.arange(n_seeds, dtype=cell_type)[:, None] * _CELL_LABELS**2
+        cells = np.zeros(n_seeds * _CELL_LABELS**2, dtype=np.int64)
+        cell_buffer = np.empty(byte_buffer.shape, dtype=cell_type)
     label_bits, binary_blocks = 0, []
     for columns, block, bits in _blocks(values):
         label_bits |= bits
@@ -676,10 +685,19 @@ def _tally(values: np.ndarray, references: np.ndarray) -> tuple[np.ndarray, np.n
             np.equal(block, references[columns], out=hits)
         _count_true(hits, out=n_correct[columns])
         seed_hits += [np.count_nonzero(row) for row in hits]  # per row: much faster than axis=1
+        if cell_rows is not None and labels is not None and bits < _CELL_LABELS:
+            code = cell_buffer[:, : block.shape[1]]
+            np.add(labels, byte_references[columns] * np.uint8(_CELL_LABELS), out=code)
+            cells += np.bincount(np.add(code, cell_rows, out=code).reshape(-1), minlength=len(cells))
+        elif labels is not None or not binary:
+            cell_rows = None
         if labels is not None:
             _agreeing_pairs(labels, scratch[:, : block.shape[1]], pairs[columns])
         elif pairs is not None:
             binary_blocks.append(columns)  # filled in below, if needed at all
+    confusion = None
+    if cell_rows is not None and not binary_blocks:
+        confusion = cells.reshape(n_seeds, _CELL_LABELS, _CELL_LABELS)
     if pairs is not None and label_bits <= 1 and binary_references:
         pairs = None
     elif pairs is not None and binary_blocks:  # the seeds that are right agree, and so do the others
@@ -687,7 +705,7 @@ def _tally(values: np.ndarray, references: np.ndarray) -> tuple[np.ndarray, np.n
         from_right = (right * (right - 1) + right[::-1] * (right[::-1] - 1)) // 2
         for columns in binary_blocks:
             pairs[columns] = from_right[n_correct[columns]]
-    return n_correct, seed_hits, label_bits, pairs
+    return n_correct, seed_hits, label_bits, pairs, confusion
 
 
 @dataclass
@@ -953,10 +971,29 @@ def _pairwise_matrices(units: _Units, correctness: "_Correctness | None") -> dic
     return matrices
 
 
-def _majority(units: _Units) -> list:
+def _split_vote(units: _Units, correctness: "_Correctness | None") -> tuple[np.ndarray, np.ndarray] | None:
+    """The columns where at most half of the seeds give the reference, and their `_column_mode` (elsewhere the
+    reference is the vote); None unless pi is exact match with references."""
+    if correctness is None or correctness.n_correct is None or units.pi != "exact":
+        return None
+    split = np.flatnonzero(correctness.n_correct <= units.values.shape[0] // 2)
+    return split, _column_mode(units.values[:, split])
+
+
+def _vote(units: _Units, correctness: "_Correctness | None") -> np.ndarray:
+    """`_column_mode` of the labels, counted only where the references do not decide it (`_split_vote`)."""
+    split = _split_vote(units, correctness)
+    if split is None:
+        return _column_mode(units.values)
+    modes = units.references.astype(units.values.dtype)
+    modes[split[0]] = split[1]
+    return modes
+
+
+def _majority(units: _Units, correctness: "_Correctness | None") -> list:
     if units.pi == "tolerance":
         return np.median(units.values, axis=0).tolist()
-    modes = _column_mode(units.values)
+    modes = _vote(units, correctness)
     if units.example_starts is None:
         return modes.tolist()
     return [modes[s:e].tolist() for s, e in zip(units.example_starts[:-1], units.example_starts[1:])]
@@ -977,8 +1014,12 @@ def _ensemble(units, correctness, both_correct, zeta_fn, zeta_name, probabilitie
         if n_seeds % 2 == 0:
             wins += np.count_nonzero((correctness.n_correct == n_seeds // 2) & (units.references == 0))
         ensemble = {"majority_vote": float(wins / units.values.shape[1])}
+    elif zeta_fn is accuracy and (split := _split_vote(units, correctness)) is not None:
+        columns, modes = split  # right where more than half of the seeds are, and where these modes are
+        wins = units.values.shape[1] - len(columns) + np.count_nonzero(modes == units.references[columns])
+        ensemble = {"majority_vote": float(wins / units.values.shape[1])}
     else:
-        ensemble = {"majority_vote": float(zeta_fn(_column_mode(units.values), units.references))}
+        ensemble = {"majority_vote": float(zeta_fn(_vote(units, correctness), units.references))}
     if probabilities is not None:
         ensemble["mean_probabilities"] = float(zeta_fn(probabilities.mean(axis=0).argmax(axis=1), units.references))
     return ensemble
@@ -1024,8 +1065,14 @@ def _run_diagnostics(units: _Units, names: list, task: str, zeta_fn, report: dic
     """report["warnings"] (degenerate seeds, identical seeds) and report["con_decomposition"]."""
     zeta_name, zeta = report["zeta_name"], report["zeta"]
     bits = None if correctness is None else correctness.label_bits
-    labels = value_range = hints = None
-    if bits is not None and 0 <= bits <= 1:  # 0/1 predictions: what the seeds predict follows from counts
+    confusion = None if correctness is None else correctness.confusion
+    labels = value_range = hints = keys = None
+    if confusion is not None:  # labels in [0, 16): what the seeds predict follows from their confusion counts
+        labels = [np.flatnonzero(np.any(cells, axis=0)) for cells in confusion]
+        present = np.flatnonzero(np.any(confusion, axis=(0, 1)) | np.any(confusion, axis=(0, 2)))
+        low, high = present[0], present[-1] + 1
+        hints, keys = {"confusion": confusion[:, low:high, low:high]}, [cells.tobytes() for cells in confusion]
+    elif bits is not None and 0 <= bits <= 1:  # 0/1 predictions: what the seeds predict follows from counts
         ones = np.array([np.count_nonzero(row) for row in units.values])
         labels = [np.flatnonzero([units.values.shape[1] - count > 0, count > 0]) for count in ones]
         value_range, hints = (0, 1), {"ones": ones, "hits": correctness.seed_hits}
@@ -1035,12 +1082,15 @@ def _run_diagnostics(units: _Units, names: list, task: str, zeta_fn, report: dic
     if categorical:
         baseline = None
         if labelled and zeta_name in _BASELINE_ZETAS:
-            constant = np.full_like(units.references, majority_label(units.references))
-            baseline = zeta_fn(constant, units.references)
+            if confusion is not None and zeta_fn is accuracy:  # the share of the largest class
+                baseline = float(confusion[0].sum(axis=1).max() / len(units.references))
+            else:
+                constant = np.full_like(units.references, majority_label(units.references))
+                baseline = zeta_fn(constant, units.references)
         warnings += degenerate_warnings(
             names, units.values, units.references if labelled else None, zeta, zeta_name, baseline, labels
         )
-    warnings += identical_seed_warnings(names, units.values, units.n_examples)
+    warnings += identical_seed_warnings(names, units.values, units.n_examples, keys)
     decomposition = None
     if units.references is not None and units.pi == "exact" and units.example_starts is None:
         decomposition = con_decomposition(
@@ -1142,7 +1192,7 @@ def seed_consistency(
         report["per_example"] = {
             "agreement": agreement.array().tolist(),
             "n_correct": n_correct,
-            "majority": _majority(units),
+            "majority": _majority(units, correctness),
         }
         if probabilities is not None:
             report["per_example"]["soft_agreement"] = soft["soft_con"].tolist()
