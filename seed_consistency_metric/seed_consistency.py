@@ -625,19 +625,18 @@ class _Units:
 class _Correctness:
     """The seeds against the references: the (S, U) `matrix` (built on first use when not needed at once),
     `n_correct` (seeds right per unit, for an indicator pi), `seed_hits` (units right per seed) and, for
-    integer labels, `label_bits` (the bitwise OR of all predictions), `agreeing_pairs` and `confusion` (see
-    `_tally`).
+    integer labels, `label_bits` (the bitwise OR of all predictions), `agreeing_pairs`, `confusion` and `ones`
+    (see `_tally`).
 
     Integer labels are tallied block by block in one read of the predictions, with no (S, U) array.
     """
 
     def __init__(self, units: _Units):
         self.units = units
-        self.seed_hits = self.label_bits = self.agreeing_pairs = self.confusion = None
+        self.seed_hits = self.label_bits = self.agreeing_pairs = self.confusion = self.ones = None
         if units.pi == "exact" and units.values.dtype.kind in "biu":
-            self.n_correct, self.seed_hits, self.label_bits, self.agreeing_pairs, self.confusion = _tally(
-                units.values, units.references
-            )
+            tallied = _tally(units.values, units.references)
+            self.n_correct, self.seed_hits, self.label_bits, self.agreeing_pairs, self.confusion, self.ones = tallied
         else:
             self.n_correct = _count_true(self.matrix) if self.matrix.dtype == bool else None
 
@@ -648,7 +647,8 @@ class _Correctness:
 
 def _tally(values: np.ndarray, references: np.ndarray) -> tuple:
     """Per column the seeds equal to the reference and the seed pairs that agree, per seed the columns equal, the
-    OR of all labels, and the (S, 16, 16) confusion counts [seed, reference, label].
+    OR of all labels, the (S, 16, 16) confusion counts [seed, reference, label], and per seed the labels equal to
+    1 (None unless all labels are 0 or 1).
 
     One read of the predictions, block by block: each block stays in cache between the OR, the comparison with
     the references and the pair counting, in reused buffers. The agreeing pairs are None when a label lies
@@ -659,7 +659,7 @@ def _tally(values: np.ndarray, references: np.ndarray) -> tuple:
     n_seeds, n_units = values.shape
     n_correct = np.empty(n_units, dtype=np.uint8 if n_seeds < 256 else np.intp)
     pairs = np.empty(n_units, dtype=_pair_count_dtype(n_seeds))
-    seed_hits = np.zeros(n_seeds, dtype=np.int64)
+    seed_hits, ones = np.zeros(n_seeds, dtype=np.int64), np.zeros(n_seeds, dtype=np.int64)
     scratch = np.empty((_scratch_rows(n_seeds), min(n_units, _BLOCK)), dtype=bool)
     byte_buffer = np.empty((n_seeds, scratch.shape[1]), dtype=np.uint8)
     reference_bits = _label_bits(references)
@@ -695,6 +695,8 @@ def _tally(values: np.ndarray, references: np.ndarray) -> tuple:
             _agreeing_pairs(labels, scratch[:, : block.shape[1]], pairs[columns])
         elif pairs is not None:
             binary_blocks.append(columns)  # filled in below, if needed at all
+        if 0 <= bits <= 1:
+            ones += [np.count_nonzero(row) for row in block]
     confusion = None
     if cell_rows is not None and not binary_blocks:
         confusion = cells.reshape(n_seeds, _CELL_LABELS, _CELL_LABELS)
@@ -705,7 +707,7 @@ def _tally(values: np.ndarray, references: np.ndarray) -> tuple:
         from_right = (right * (right - 1) + right[::-1] * (right[::-1] - 1)) // 2
         for columns in binary_blocks:
             pairs[columns] = from_right[n_correct[columns]]
-    return n_correct, seed_hits, label_bits, pairs, confusion
+    return n_correct, seed_hits, label_bits, pairs, confusion, ones if 0 <= label_bits <= 1 else None
 
 
 @dataclass
@@ -1073,9 +1075,10 @@ def _run_diagnostics(units: _Units, names: list, task: str, zeta_fn, report: dic
         low, high = present[0], present[-1] + 1
         hints, keys = {"confusion": confusion[:, low:high, low:high]}, [cells.tobytes() for cells in confusion]
     elif bits is not None and 0 <= bits <= 1:  # 0/1 predictions: what the seeds predict follows from counts
-        ones = np.array([np.count_nonzero(row) for row in units.values])
+        ones = correctness.ones
         labels = [np.flatnonzero([units.values.shape[1] - count > 0, count > 0]) for count in ones]
         value_range, hints = (0, 1), {"ones": ones, "hits": correctness.seed_hits}
+        keys = list(zip(ones.tolist(), correctness.seed_hits.tolist()))  # equal for identical seeds
     categorical = units.pi != "tolerance"
     labelled = units.references is not None and task in ("classification", "token_classification")
     warnings = []

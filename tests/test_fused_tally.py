@@ -46,7 +46,7 @@ def test_majority_vote_against_counter_per_column(small_blocks, n_seeds, n_class
 def test_tally_confusion_against_sklearn(small_blocks, n_classes, dtype):
     predictions, references = noisy_labels(np.random.default_rng(1), 5, 150, n_classes, 0.6)
     predictions[2, 40:] = 0  # a binary tail within a multi-class row
-    *_, confusion = metric_module._tally(predictions.astype(dtype), references)
+    confusion = metric_module._tally(predictions.astype(dtype), references)[4]
     if dtype is bool:  # 0/1 predictions against multi-class references: still counted
         predictions = predictions.astype(bool).astype(int)
     for seed, row in enumerate(predictions):
@@ -94,3 +94,14 @@ def test_labels_from_one_upwards_keep_their_decomposition(small_blocks):
     predictions, references = noisy_labels(np.random.default_rng(3), 4, 90, 4, 0.6)
     report = seed_consistency(predictions + 3, references + 3)  # labels 3..6: codes shifted by 3
     assert report["con_decomposition"] == con_decomposition(predictions, references, report["con"], report["ccon"])
+
+
+def test_binary_seeds_counted_in_the_tally(small_blocks):
+    predictions, references = noisy_labels(np.random.default_rng(4), 5, 150, 2, 0.7)
+    predictions[2] = predictions[4]
+    ones = metric_module._tally(predictions, references)[5]
+    assert ones.tolist() == [sum(row) for row in predictions.tolist()]
+    report = seed_consistency(predictions, references)
+    assert report["con_decomposition"] == con_decomposition(predictions, references, report["con"], report["ccon"])
+    identical = [text for text in report["warnings"] if "identical predictions" in text]
+    assert len(identical) == 1 and identical[0].startswith("seeds 2 and 4 give identical predictions")
