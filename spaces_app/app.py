@@ -25,7 +25,7 @@ from typing import Any
 
 import gradio as gr
 
-from seed_consistency_metric import DEFAULT_ZETA, TASKS, ZETAS_BY_TASK, seed_consistency
+from seed_consistency_metric import DEFAULT_ZETA, TASKS, ZETAS_BY_TASK
 from seed_consistency_metric.predictions_io import (
     MAX_EXAMPLES,
     MAX_FILE_BYTES,
@@ -197,12 +197,9 @@ def compute_report(
     n_bootstrap = int(min(max(n_bootstrap or 0, 0), MAX_BOOTSTRAP, BOOTSTRAP_BUDGET // cells))
     resample = "both" if len(loaded.seeds) >= MIN_SEEDS_FOR_SEED_CI else "examples"  # seed-level CIs need 3 seeds
     try:
-        report = seed_consistency(
-            loaded.predictions,
-            loaded.references,
+        report = loaded.report(  # with the run's class probabilities when it has them (soft CON/CCON, ensemble)
             task=task,
             zeta=zeta or DEFAULT_ZETA[task],
-            seeds=loaded.seeds,
             tolerance=float(tolerance or 0.0),
             pos_label=_pos_label(pos_label, loaded.references),
             pairwise=True,

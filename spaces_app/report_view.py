@@ -51,6 +51,9 @@ def summary_table(report: dict) -> pd.DataFrame:
         columns.insert(3, "ζ (ensemble of probabilities)")
         values.append(_number(ensemble["mean_probabilities"]))
     values += [_with_ci(report, key) for key in ("var", "con", "ccon")]
+    if report.get("soft_con") is not None:  # from class probabilities: 1 - TV distance, p(true class) products
+        columns += ["soft CON", "soft CCON"]
+        values += [_with_ci(report, "soft_con"), _with_ci(report, "soft_ccon")]
     return pd.DataFrame([values], columns=columns)
 
 

@@ -21,7 +21,7 @@ from gradio_client.exceptions import AppError
 from sklearn.metrics import accuracy_score, matthews_corrcoef, mean_absolute_error
 
 from seed_consistency_metric import seed_consistency
-from seed_consistency_metric.predictions_io import seed_dir_name, write_seed_predictions
+from seed_consistency_metric.predictions_io import seed_dir_name, write_seed_predictions, write_seed_probabilities
 from spaces_app import app
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -181,6 +181,33 @@ def test_run_directory_zip_string_labels_and_mcc(client, tmp_path):
     out = _report(client, [tmp_path / "run.zip"], zeta="mcc")
     _check_against(out, _brute_force(predictions, references, zeta=matthews_corrcoef), seeds)
     assert out["report"]["zeta_name"] == "mcc"
+
+
+def test_run_directory_with_probabilities_gives_soft_con_and_the_probability_ensemble(client, tmp_path):
+    rng = np.random.default_rng(3)
+    seeds, n = [42, 52, 62], 70
+    references = rng.integers(0, 3, n)
+    probabilities = rng.dirichlet(np.ones(3), size=(3, n))
+    predictions = probabilities.argmax(axis=2)
+    run = tmp_path / "run"
+    for seed, row, probs in zip(seeds, predictions, probabilities, strict=True):
+        write_seed_predictions(run / seed_dir_name(seed) / "predictions.jsonl", row, references)
+        write_seed_probabilities(run / seed_dir_name(seed) / "probabilities.npy", probs)
+    with zipfile.ZipFile(tmp_path / "run.zip", "w") as archive:
+        for path in run.rglob("*"):
+            archive.write(path, path.relative_to(tmp_path))
+    out = _report(client, [tmp_path / "run.zip"])
+    _check_against(out, _brute_force(predictions, references), seeds)
+    stored = probabilities.astype(np.float32).astype(np.float64)  # the files hold float32
+    pairs = list(itertools.combinations(range(3), 2))
+    soft_con = np.mean([1 - 0.5 * np.abs(stored[a] - stored[b]).sum(axis=1).mean() for a, b in pairs])
+    true_class = stored[:, np.arange(n), references]
+    soft_ccon = np.mean([(true_class[a] * true_class[b]).mean() for a, b in pairs])
+    vote = accuracy_score(references, stored.mean(axis=0).argmax(axis=1))
+    summary = dict(zip(out["summary"]["headers"], out["summary"]["data"][0], strict=True))
+    assert _cell_value(summary["soft CON"]) == pytest.approx(soft_con, abs=5e-5)
+    assert _cell_value(summary["soft CCON"]) == pytest.approx(soft_ccon, abs=5e-5)
+    assert _cell_value(summary["ζ (ensemble of probabilities)"]) == pytest.approx(vote, abs=5e-5)
 
 
 def test_wide_parquet_npy_and_jsonl_with_reference_file(client, tmp_path):
