@@ -133,6 +133,16 @@ def _pos_label(text: str, references: list | None) -> Any:
     return text
 
 
+def metric_options(task: str, zeta: str, tolerance: float, pos_label: str, references: list | None) -> dict:
+    """The metric keywords every view passes on from the page's task, zeta, tolerance and positive-label boxes."""
+    return {
+        "task": task,
+        "zeta": zeta or DEFAULT_ZETA[task],
+        "tolerance": float(tolerance or 0.0),
+        "pos_label": _pos_label(pos_label, references),
+    }
+
+
 def _load(files, reference_file, id_column, prediction_columns, reference_column, notes: list[str]):
     try:
         return load_uploaded_predictions(
@@ -198,10 +208,7 @@ def compute_report(
     resample = "both" if len(loaded.seeds) >= MIN_SEEDS_FOR_SEED_CI else "examples"  # seed-level CIs need 3 seeds
     try:
         report = loaded.report(  # with the run's class probabilities when it has them (soft CON/CCON, ensemble)
-            task=task,
-            zeta=zeta or DEFAULT_ZETA[task],
-            tolerance=float(tolerance or 0.0),
-            pos_label=_pos_label(pos_label, loaded.references),
+            **metric_options(task, zeta, tolerance, pos_label, loaded.references),
             pairwise=True,
             per_example=True,
             n_bootstrap=n_bootstrap,

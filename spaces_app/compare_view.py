@@ -19,7 +19,7 @@ from __future__ import annotations
 import gradio as gr
 import pandas as pd
 
-from seed_consistency_metric import DEFAULT_ZETA, TASKS, compare_seed_consistency
+from seed_consistency_metric import TASKS, compare_seed_consistency
 from seed_consistency_metric.predictions_io import UPLOAD_SUFFIXES, align_runs
 from seed_consistency_metric.resampling import MIN_SEEDS_FOR_SEED_CI
 from spaces_app.app import (
@@ -31,8 +31,8 @@ from spaces_app.app import (
     _error,
     _escape,
     _load,
-    _pos_label,
     inspect_upload,
+    metric_options,
     zeta_dropdown,
 )
 from spaces_app.assess_plots import difference_figure
@@ -120,10 +120,7 @@ def compare_runs(
             n_bootstrap=n_bootstrap,
             confidence_level=confidence_level,
             resample=resample,
-            task=task,
-            zeta=zeta or DEFAULT_ZETA[task],
-            tolerance=float(tolerance or 0.0),
-            pos_label=_pos_label(pos_label, run_a.references),
+            **metric_options(task, zeta, tolerance, pos_label, run_a.references),
         )
     except ValueError as err:
         raise _error(COMPARE_FAILED, _escape(str(err))) from None

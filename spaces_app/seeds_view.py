@@ -21,9 +21,9 @@ import math
 import gradio as gr
 import pandas as pd
 
-from seed_consistency_metric import DEFAULT_ZETA, TASKS, seeds_needed
+from seed_consistency_metric import TASKS, seeds_needed
 from seed_consistency_metric.resampling import MIN_SEEDS_FOR_SEED_CI
-from spaces_app.app import CONCURRENCY_LIMIT, _error, _escape, _load, _pos_label
+from spaces_app.app import CONCURRENCY_LIMIT, _error, _escape, _load, metric_options
 from spaces_app.assess_plots import NAMES, seeds_figure
 from spaces_app.report_view import _number, empty_table
 
@@ -124,10 +124,7 @@ def seeds_panel(
             target={target_metric: float(target)} if target is not None else None,
             n_bootstrap=allowed,
             n_subsets=N_SUBSETS,
-            task=task,
-            zeta=zeta or DEFAULT_ZETA[task],
-            tolerance=float(tolerance or 0.0),
-            pos_label=_pos_label(pos_label, loaded.references),
+            **metric_options(task, zeta, tolerance, pos_label, loaded.references),
         )
     except ValueError as err:
         raise _error(SEEDS_FAILED, _escape(str(err))) from None
