@@ -132,8 +132,8 @@ class SeedModelFactory:
         The torch RNG is seeded with ``seed`` before the head (and adapter) are drawn; on exit a peft
         adapter is removed from the shared base again.
         """
-        set_seed(seed)
         if self.peft_config is None:
+            set_seed(seed)
             model = self._load()
             if self._pristine is not None:
                 reinit_head(model)
@@ -141,7 +141,10 @@ class SeedModelFactory:
             return
         from peft import get_peft_model
 
+        # loaded before seeding: a load that initialises missing weights (a head) draws from the RNG, and only
+        # the first seed of a process loads, so drawing the adapter after it would depend on the seed order
         base = self._shared_base()
+        set_seed(seed)
         reinit_head(base)
         peft_model = get_peft_model(base, copy.deepcopy(self.peft_config))
         try:
@@ -166,7 +169,7 @@ class SeedModelFactory:
     def _load_full_model(self, seed_dir: Path) -> nn.Module:
         config_file = seed_dir / "config.json"
         architectures = json.loads(config_file.read_text()).get("architectures") if config_file.exists() else None
-        if architectures:
+        if architectures and hasattr(transformers, architectures[0]):  # not ChoiceScoringModel's classes
             return getattr(transformers, architectures[0]).from_pretrained(seed_dir)
         from safetensors.torch import load_file
 

@@ -9,7 +9,9 @@ usual LoRA recipe for a 3B decoder (rank 16, alpha 32, dropout 0.05 on the atten
 rate 1e-4, bf16 where the GPU supports it). With it, ``run`` builds ``LlamaForSequenceClassification`` with a peft
 ``SEQ_CLS`` LoRA config (the ``score`` head trained and saved with each seed's adapter), pads with the eos token
 (Llama's tokenizer has none) and gives the models that ``pad_token_id`` (tests/test_trainer_llama.py runs this
-path with a tiny Llama).
+path with a tiny Llama). On COPA, which Llama has no multiple-choice head for, each choice is scored by
+``LlamaForSequenceClassification`` with one label (:mod:`trainer_ext.multiple_choice`;
+tests/test_trainer_llama_choices.py).
 
 Example:
     >>> defaults = resolve_preset("roberta-large", "rte")

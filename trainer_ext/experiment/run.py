@@ -125,9 +125,9 @@ def model_arguments(model_args: ModelArguments, data: TaskData) -> dict[str, Any
     """The MultiSeedTrainer arguments that say which model each seed starts from."""
     path = model_args.model_name_or_path
     if data.multiple_choice:
-        from transformers import AutoModelForMultipleChoice
+        from trainer_ext.multiple_choice import multiple_choice_class
 
-        return {"model_name_or_path": path, "model_class": AutoModelForMultipleChoice}
+        return {"model_name_or_path": path, "model_class": multiple_choice_class(path)}
     kwargs = {
         "num_labels": len(data.label_names),
         "id2label": dict(enumerate(data.label_names)),
@@ -141,10 +141,17 @@ def lora_config(model_args: ModelArguments, data: TaskData):
     if not model_args.use_lora:
         return None
     from peft import LoraConfig, TaskType
+    from transformers import AutoModelForMultipleChoice
 
+    from trainer_ext.multiple_choice import multiple_choice_class
+
+    # a multiple-choice head (BERT's "classifier") is saved by name; decoders score each choice with a SEQ_CLS model
+    mc_head = (
+        data.multiple_choice and multiple_choice_class(model_args.model_name_or_path) is AutoModelForMultipleChoice
+    )
     return LoraConfig(
-        task_type=None if data.multiple_choice else TaskType.SEQ_CLS,
-        modules_to_save=["classifier"] if data.multiple_choice else None,
+        task_type=None if mc_head else TaskType.SEQ_CLS,
+        modules_to_save=["classifier"] if mc_head else None,
         r=model_args.lora_r, lora_alpha=model_args.lora_alpha, lora_dropout=model_args.lora_dropout,
         target_modules=model_args.lora_target_modules,
     )  # fmt: skip
