@@ -26,9 +26,12 @@ from .resampling import (
     check_bootstrap_args,
     ci_method,
     compare_samples,
+    component_differences,
+    component_intervals,
     group_examples,
     pair_index,
     percentile_interval,
+    point_estimates,
     two_sided_p_value,
 )
 from .seed_budget import seed_curve
@@ -74,14 +77,18 @@ Args:
     per_example: also return `per_example`: the fraction of seed pairs agreeing, the number of seeds
         correct and the majority prediction of every example.
     kappa: also return Fleiss' kappa, chance-corrected CON (categorical tasks).
-    n_bootstrap: number of bootstrap resamples; > 0 adds percentile confidence intervals `ci` ({metric: [low,
-        high]}) and `ci_method` (how they were made and what they estimate); 0 (default): none.
+    n_bootstrap: number of bootstrap resamples; > 0 adds confidence intervals `ci` ({metric: [low, high]}) and
+        `ci_method` (how they were made and what they estimate); 0 (default): none.
     confidence_level: coverage of those intervals (default 0.95).
     random_state: seed of the bootstrap.
     resample: "both" (seeds and examples resampled together, for the population of seeds and of test examples; a
         seed drawn twice is never paired with itself; needs >= 3 seeds), "seeds" (the examples fixed) or
         "examples" (the seeds fixed: the interval ignores which seeds were drawn). Default (None): "both", or
         "examples" with 2 seeds, which `ci_method` then says; "both" or "seeds" asked for with 2 seeds raise.
+    interval: for resample "both": "components" (default: a t-interval whose variance combines the resamples of
+        the seeds, of the examples and of both, see the metric card; validated in VALIDATION.md) or "percentile"
+        (the percentile interval of the joint resamples, too wide with few examples, too narrow with 5 seeds);
+        "seeds" and "examples" always give percentile intervals.
 Returns:
     con, ccon, var, zeta_mean: fractions in [0, 1] (zeta in its own unit, e.g. MAE);
     zeta: the metric of every seed; seeds, n_seeds, n_pairs, n_examples, task, zeta_name;
@@ -870,7 +877,7 @@ def _summaries(agreement, both_correct, zeta_of, examples=None) -> dict:
 def _additive_zeta_scores(units: _Units, zeta_name: str, zeta_fn, correct: np.ndarray) -> np.ndarray | None:
     """(S, U) per-unit scores whose mean over the units is zeta (`correct`: the (S, U) correctness); None when zeta
     is no such mean (MCC, F1, Pearson, a callable)."""
-    if zeta_fn is not _ZETAS.get(zeta_name):
+    if zeta_name not in ("accuracy", "exact_match", "token_f1", "mae") or zeta_fn is not _ZETAS[zeta_name]:
         return None
     if zeta_name in ("accuracy", "exact_match"):
         return correct if units.pi == "exact" else units.values == units.references
@@ -928,18 +935,24 @@ def _example_stats(units: _Units, correctness, zeta_name: str, zeta_fn, grouping
 
 
 def _bootstrap_ci(units, correctness, zeta_name, zeta_fn, n_bootstrap, confidence_level, random_state, resample,
-                  extra=None):  # fmt: skip
-    """(ci, ci_method): percentile intervals of con, ccon, var, zeta_mean (resampled as `resample` says) and of
-    the means of the `extra` per-example scores (examples resampled, seeds fixed)."""
-    n_bootstrap = check_bootstrap_args(n_bootstrap, confidence_level, resample, units.values.shape[0])
+                  extra=None, interval="components"):  # fmt: skip
+    """(ci, ci_method): intervals of con, ccon, var, zeta_mean (resampled as `resample` says; variance-component
+    t-intervals for "both" unless interval="percentile") and percentile intervals of the means of the `extra`
+    per-example scores (examples resampled, seeds fixed)."""
+    n_seeds = units.values.shape[0]
+    n_bootstrap = check_bootstrap_args(n_bootstrap, confidence_level, resample, n_seeds, interval)
     extra = extra or {}
     stats = _example_stats(units, correctness, zeta_name, zeta_fn, extra=list(extra.values()))
     zeta_of = _zeta_sampler(units, zeta_name, zeta_fn, correctness, stats)
     extra_columns = {key: values[stats.columns] for key, values in extra.items()}
     rng = np.random.default_rng(random_state)
-    samples = bootstrap_samples(stats, n_bootstrap, rng, resample, zeta_of, extra_columns)
-    ci = {key: percentile_interval(values, confidence_level) for key, values in samples.items()}
-    method = ci_method(resample, n_bootstrap, confidence_level)
+    components = interval == "components" and resample == "both"
+    samples = bootstrap_samples(stats, n_bootstrap, rng, resample, zeta_of, extra_columns, components)
+    if components:
+        ci = component_intervals(point_estimates(stats, zeta_of), samples, n_seeds, confidence_level)
+    else:
+        ci = {key: percentile_interval(values, confidence_level) for key, values in samples.items()}
+    method = ci_method(resample, n_bootstrap, confidence_level, interval)
     if extra and resample != "examples":
         method += f"; {', '.join(extra)}: examples resampled, seeds fixed"
     return ci, method
@@ -1128,6 +1141,7 @@ def seed_consistency(
     confidence_level: float = 0.95,
     random_state: int = 0,
     resample: str | None = None,
+    interval: str = "components",
 ) -> dict:
     """CON, CCON and VAR of S seeds' predictions on the same N examples.
 
@@ -1155,7 +1169,7 @@ def seed_consistency(
     too_few = resample is None and n_seeds < MIN_SEEDS_FOR_SEED_CI
     resample = "examples" if too_few else resample or "both"
     if isinstance(n_bootstrap, bool) or n_bootstrap != 0:  # 0: no intervals; anything else is checked first
-        n_bootstrap = check_bootstrap_args(n_bootstrap, confidence_level, resample, n_seeds)
+        n_bootstrap = check_bootstrap_args(n_bootstrap, confidence_level, resample, n_seeds, interval)
     agreement, both_correct = units.scores(correctness)
     report = {"con": None, "ccon": None, "var": None, "zeta_mean": None, "zeta": None}
     zeta_of = None if correctness is None else functools.partial(_zeta_per_seed, units, zeta_name, zeta_fn, correctness)
@@ -1202,9 +1216,8 @@ def seed_consistency(
     if kappa:
         report["kappa"] = _fleiss_kappa(units, agreement)
     if n_bootstrap:
-        report["ci"], report["ci_method"] = _bootstrap_ci(
-            units, correctness, zeta_name, zeta_fn, n_bootstrap, confidence_level, random_state, resample, soft
-        )
+        options = (n_bootstrap, confidence_level, random_state, resample, soft, interval)
+        report["ci"], report["ci_method"] = _bootstrap_ci(units, correctness, zeta_name, zeta_fn, *options)
         if too_few:
             report["ci_method"] += (
                 f" only: {n_seeds} seeds are too few for a seed-level interval (it needs at least "
@@ -1224,6 +1237,7 @@ def compare_seed_consistency(
     confidence_level: float = 0.95,
     random_state: int = 0,
     resample: str = "both",
+    interval: str = "components",
     task: str = "classification",
     zeta: str | Callable | None = None,
     tolerance: float = 0.0,
@@ -1241,8 +1255,11 @@ def compare_seed_consistency(
     Returns a dict:
         a, b: the `seed_consistency` reports of A and of B, each with its own `ci` and `ci_method`;
         difference: {metric: B minus A} for con, ccon, var, zeta_mean (None where a metric is None);
-        ci: {metric: [low, high]}, the percentile interval of the difference;
-        p_value: {metric: p}, two-sided bootstrap p-value of "no difference";
+        ci: {metric: [low, high]}, the interval of the difference (interval="components", the default with
+            resample "both": a t-interval from variance components, the seed parts of A and B combined by
+            Welch-Satterthwaite; "percentile": the percentile interval of the resampled differences);
+        p_value: {metric: p}, two-sided p-value of "no difference" (the t-test of that interval, or the bootstrap
+            p-value of the percentile resamples);
         ci_method: how the intervals were made and what they estimate;
         paired_seeds, n_bootstrap, confidence_level, n_examples.
 
@@ -1269,7 +1286,8 @@ def compare_seed_consistency(
         raise ValueError(
             f"paired_seeds=True needs the same seeds in the same order for A and B, got {names_a} and {names_b}."
         )
-    n_bootstrap = check_bootstrap_args(n_bootstrap, confidence_level, resample, min(len(names_a), len(names_b)))
+    n_seeds = (len(names_a), len(names_b))
+    n_bootstrap = check_bootstrap_args(n_bootstrap, confidence_level, resample, min(n_seeds), interval)
     grouping = None
     if units_a.example_starts is None:
         keys = [units_a.values, units_b.values] + ([] if units_a.references is None else [units_a.references])
@@ -1279,15 +1297,24 @@ def compare_seed_consistency(
         stats.append(_example_stats(units, correctness, zeta_name, zeta_fn, grouping))
         zeta_of.append(_zeta_sampler(units, zeta_name, zeta_fn, correctness, stats[-1]))
     rng = np.random.default_rng(random_state)
-    samples = compare_samples(*stats, n_bootstrap, rng, resample, paired_seeds, *zeta_of)
-    method = ci_method(resample, n_bootstrap, confidence_level)
+    components = interval == "components" and resample == "both"
+    samples = compare_samples(*stats, n_bootstrap, rng, resample, paired_seeds, *zeta_of, components)
+    method = ci_method(resample, n_bootstrap, confidence_level, interval)
     options = {**common, "confidence_level": confidence_level}
     reports = [seed_consistency(p, references, seeds=s, **options) for p, s in inputs]
-    for report, sample in zip(reports, samples):
-        report["ci"] = {key: percentile_interval(values, confidence_level) for key, values in sample.items()}
+    if components:
+        points = tuple(point_estimates(stat, of) for stat, of in zip(stats, zeta_of))
+        for report, sample, point, n in zip(reports, samples, points, n_seeds):
+            report["ci"] = component_intervals(point, sample, n, confidence_level)
+        ci, p_values = component_differences(points, samples, n_seeds, paired_seeds, confidence_level)
+    else:
+        for report, sample in zip(reports, samples):
+            report["ci"] = {key: percentile_interval(values, confidence_level) for key, values in sample.items()}
+        differences = {key: samples[1][key] - samples[0][key] for key in samples[0]}
+        ci = {key: percentile_interval(values, confidence_level) for key, values in differences.items()}
+        p_values = {key: two_sided_p_value(values) for key, values in differences.items()}
+    for report in reports:
         report["ci_method"] = method
-    keys = [key for key in ("con", "ccon", "var", "zeta_mean") if key in samples[0]]
-    differences = {key: samples[1][key] - samples[0][key] for key in keys}
     seeds_word = "paired seeds" if paired_seeds else "independent seeds"
     return {
         "a": reports[0],
@@ -1296,8 +1323,8 @@ def compare_seed_consistency(
             key: None if reports[0][key] is None else reports[1][key] - reports[0][key]
             for key in ("con", "ccon", "var", "zeta_mean")
         },
-        "ci": {key: percentile_interval(values, confidence_level) for key, values in differences.items()},
-        "p_value": {key: two_sided_p_value(values) for key, values in differences.items()},
+        "ci": ci,
+        "p_value": p_values,
         "ci_method": f"difference B - A: {method}; examples paired, {seeds_word}",
         "paired_seeds": paired_seeds,
         "n_bootstrap": n_bootstrap,
@@ -1475,6 +1502,7 @@ class SeedConsistency(evaluate.Metric):
         confidence_level=0.95,
         random_state=0,
         resample=None,
+        interval="components",
     ):
         if probabilities is not None:  # (N, S, C), per example like the predictions -> S rows of (N, C)
             probabilities = _transpose(list(probabilities), "probability row")
@@ -1495,4 +1523,5 @@ class SeedConsistency(evaluate.Metric):
             confidence_level=confidence_level,
             random_state=random_state,
             resample=resample,
+            interval=interval,
         )

@@ -143,7 +143,7 @@ def test_compare_matches_brute_force_and_the_metric(client, tmp_path):
     assert result["p_value"]["zeta_mean"] < 0.05 and result["ci"]["zeta_mean"][0] > 0  # B is clearly more accurate
     assert result["confidence_level"] == 0.9 and result["n_bootstrap"] == 300 and not result["paired_seeds"]
     assert status.startswith("**A: 4 seeds, B: 5 seeds, 150 examples**")
-    assert "90% percentile bootstrap, 300 resamples" in status and "independent seeds" in status
+    assert "90% t-interval from variance components: 300 resamples" in status and "independent seeds" in status
     assert figure["plot"].startswith("data:image/png")
 
     files_b = _write_run(tmp_path / "b2", [1, 2, 3, 4], pred_b[:4], references)
