@@ -118,11 +118,9 @@ def markdown(results: list[dict], options: argparse.Namespace) -> str:
         "",
         "Read it as: the rule stops early exactly when the first seeds happen to agree (a narrow interval), so the "
         "interval reported at the stop covers the population value less often than one computed at a number of "
-        "seeds fixed in advance; the rows side by side show by how much on this model. With only 3 seeds the "
-        "seed-level interval is itself too narrow (VALIDATION.md), so many runs stop there. Use the stop as a guide "
+        "seeds fixed in advance; the rows side by side show by how much on this model. Use the stop as a guide "
         "to how many seeds suffice; for a confirmatory interval, fix the number of seeds in advance (or rerun "
-        "with new seeds and report that interval). The intervals' own shortfalls at fixed S (VALIDATION.md) "
-        "carry over.",
+        "with new seeds and report that interval). The intervals' own coverage at a fixed S is in VALIDATION.md.",
         "",
         f"Run: `python scripts/validate_stopping.py --experiments {options.experiments} "
         f"--bootstrap {options.bootstrap}`.",
