@@ -68,6 +68,7 @@ def warnings_markdown(report: dict) -> str:
     lines = "\n".join(f"- {html.escape(str(w), quote=False)}" for w in warnings)
     return f"### ⚠️ Read these numbers with care\n{lines}"
 
+
 PER_SEED_COLUMNS = ("Seed", "ζ", "CON with other seeds", "CCON with other seeds")
 AGREEMENT = "share of seed pairs agreeing"  # per example: of the S(S-1)/2 seed pairs, the share predicting the same
 N_CORRECT = "seeds correct"
