@@ -56,33 +56,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="a run directory, one file per seed (CSV, TSV, JSONL, JSON, NPY, Parquet; the seed comes from "
         "'seed-<k>' in the file or folder name), one file with a column per seed, or a zip of these",
     )  # fmt: skip
-    compute.add_argument("--references", type=Path, help="file with the reference labels (else a label column)")
-    compute.add_argument("--id_column", help="column that identifies examples (default: detected)")
-    compute.add_argument("--prediction_columns", nargs="+", help="columns holding predictions (default: detected)")
-    compute.add_argument("--reference_column", help="column holding the references (default: detected)")
-    compute.add_argument("--task", default="classification",
-                         choices=("classification", "regression", "token_classification", "generation"))  # fmt: skip
-    compute.add_argument("--zeta", default=None, help="default: a run dir's zeta, else the task's")
-    compute.add_argument("--tolerance", type=float, default=0.0, help="regression: |a-b| <= tolerance agrees")
-    compute.add_argument("--pi", default="exact_match", choices=("exact_match", "token_f1"), help="generation")
-    compute.add_argument("--pos_label", default="1", help="positive label of zeta=f1")
+    _add_input_arguments(compute)
     compute.add_argument("--pairwise", action="store_true", help="add the S x S CON/CCON matrices")
     compute.add_argument("--per_example", action="store_true", help="add per-example agreement")
     compute.add_argument("--kappa", action="store_true", help="add Fleiss' kappa")
     compute.add_argument("--n_bootstrap", type=int, default=0, help="bootstrap resamples for confidence intervals")
-    compute.add_argument("--confidence_level", type=float, default=0.95)
-    compute.add_argument("--random_state", type=int, default=0)
-    _add_resample_argument(compute)
     compute.add_argument("-o", "--output", type=Path, help="write the JSON here instead of printing it")
     _add_check_parser(commands)
     _add_assess_parsers(commands)
     return parser
-
-
-def _add_resample_argument(parser) -> None:
-    parser.add_argument("--resample", choices=("both", "seeds", "examples"), default=None,
-                        help="what the bootstrap resamples: seeds and examples (default from 3 seeds on; with 2 "
-                        "seeds: examples), seeds only, or examples only")  # fmt: skip
 
 
 def _add_input_arguments(parser) -> None:
@@ -99,7 +81,9 @@ def _add_input_arguments(parser) -> None:
     parser.add_argument("--pos_label", default="1", help="positive label of zeta=f1")
     parser.add_argument("--confidence_level", type=float, default=0.95)
     parser.add_argument("--random_state", type=int, default=0)
-    _add_resample_argument(parser)
+    parser.add_argument("--resample", choices=("both", "seeds", "examples"), default=None,
+                        help="what the bootstrap resamples: seeds and examples (default from 3 seeds on; with 2 "
+                        "seeds: examples), seeds only, or examples only")  # fmt: skip
 
 
 def _add_assess_parsers(commands) -> None:
