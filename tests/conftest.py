@@ -1,7 +1,10 @@
-"""Test environment: offline Hub, no Gradio analytics, a private HF cache per test session."""
+"""Test environment: offline Hub, no Gradio analytics, a private HF cache per test session; the Space fixtures."""
 
 import os
+import socket
 import tempfile
+
+import pytest
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["HF_DATASETS_OFFLINE"] = "1"
@@ -11,3 +14,24 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("WANDB_DISABLED", "true")
 os.environ.setdefault("HF_HOME", tempfile.mkdtemp(prefix="seed-consistency-hf-home-"))
+
+
+@pytest.fixture(scope="module")
+def server():
+    """The report Space launched on a free localhost port for one test module; yields its URL."""
+    from spaces_app import app
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    demo = app.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True)
+    yield f"http://127.0.0.1:{port}/"
+    demo.close()
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    """A gradio_client Client of that Space."""
+    from gradio_client import Client
+
+    return Client(server, verbose=False)

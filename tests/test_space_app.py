@@ -7,7 +7,6 @@ import ast
 import itertools
 import json
 import re
-import socket
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -34,21 +33,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 OUTPUTS = ("status", "warnings", "summary", "per_seed", "pairwise", "seed_metric", "unstable", "report", "downloads")
-
-
-@pytest.fixture(scope="module")
-def server():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    demo = app.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True)
-    yield f"http://127.0.0.1:{port}/"
-    demo.close()
-
-
-@pytest.fixture(scope="module")
-def client(server):
-    return Client(server, verbose=False)
 
 
 def _data(n_seeds: int, n: int, seed: int = 0, labels=(0, 1, 2), accuracy: float = 0.7):

@@ -8,13 +8,12 @@ layer: the Space only reads, aligns and lays out).
 import itertools
 import math
 import os
-import socket
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from gradio_client import Client, handle_file
+from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 from sklearn.metrics import accuracy_score
 
@@ -25,21 +24,6 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 METRICS = ("con", "ccon", "var", "zeta_mean")
 ROW_NAMES = {"con": "CON", "ccon": "CCON", "var": "VAR", "zeta_mean": "ζ (mean)"}
-
-
-@pytest.fixture(scope="module")
-def server():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    demo = app.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True)
-    yield f"http://127.0.0.1:{port}/"
-    demo.close()
-
-
-@pytest.fixture(scope="module")
-def client(server):
-    return Client(server, verbose=False)
 
 
 def _run(rng, references, n_seeds: int, accuracy: float) -> np.ndarray:
