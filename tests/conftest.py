@@ -1,4 +1,4 @@
-"""Test environment: offline Hub, no Gradio analytics, a private HF cache per test session; the Space fixtures."""
+"""Test environment: offline Hub, no Gradio analytics, a private HF cache per test session; shared fixtures."""
 
 import os
 import socket
@@ -14,6 +14,15 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("WANDB_DISABLED", "true")
 os.environ.setdefault("HF_HOME", tempfile.mkdtemp(prefix="seed-consistency-hf-home-"))
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """One torch thread for a whole module (`pytestmark = pytest.mark.usefixtures("one_torch_thread")`)."""
+    from trainer_helpers import single_torch_thread
+
+    with single_torch_thread():
+        yield
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,6 @@ from trainer_helpers import (
     read_jsonl_column,
     safetensors_weights,
     save_tiny_bert,
-    single_torch_thread,
     tiny_args,
     vader_words,
     word_datasets,
@@ -30,10 +29,7 @@ def accuracy(eval_prediction):
     return {"accuracy": float((predictions == eval_prediction.label_ids).mean())}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    with single_torch_thread():
-        yield
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

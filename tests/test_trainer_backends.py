@@ -14,7 +14,6 @@ from trainer_helpers import (
     read_jsonl_column,
     safetensors_weights,
     save_tiny_bert,
-    single_torch_thread,
     tiny_args,
     vader_words,
     word_datasets,
@@ -25,10 +24,7 @@ from trainer_ext import MultiSeedTrainer
 SEEDS = [42, 52]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    with single_torch_thread():
-        yield
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

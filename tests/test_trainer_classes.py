@@ -12,7 +12,6 @@ from trainer_helpers import (
     read_jsonl_column,
     safetensors_weights,
     save_tiny_bert,
-    single_torch_thread,
     tiny_args,
     vader_words,
     word_datasets,
@@ -59,10 +58,7 @@ class CrashAtStep(TrainerCallback):
             raise RuntimeError("simulated crash")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    with single_torch_thread():
-        yield
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

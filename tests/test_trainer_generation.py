@@ -17,7 +17,7 @@ import pytest
 import torch
 from datasets import Dataset
 from tokenizers import Tokenizer, models, pre_tokenizers, processors
-from trainer_helpers import brute_force_consistency, read_jsonl_column, single_torch_thread, tiny_args, vader_words
+from trainer_helpers import brute_force_consistency, read_jsonl_column, tiny_args, vader_words
 from transformers import (
     AutoModelForCausalLM,
     AutoModelForSeq2SeqLM,
@@ -41,10 +41,7 @@ N_EVAL = 30
 STEPS = 80
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    with single_torch_thread():
-        yield
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,6 @@ from trainer_helpers import (
     read_jsonl_column,
     safetensors_weights,
     save_tiny_llama,
-    single_torch_thread,
     tiny_args,
     vader_words,
 )
@@ -30,10 +29,7 @@ SEEDS = [42, 52, 62]
 ADAPTER = "adapter_model.safetensors"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    with single_torch_thread():
-        yield
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

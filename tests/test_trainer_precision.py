@@ -9,7 +9,6 @@ import pytest
 from trainer_helpers import (
     read_jsonl_column,
     save_tiny_bert,
-    single_torch_thread,
     tiny_args,
     vader_words,
     word_datasets,
@@ -23,10 +22,7 @@ SEEDS = [42, 52, 62, 72, 82]
 CONSISTENCY = {"n_bootstrap": 300, "random_state": 7}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    with single_torch_thread():
-        yield
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
