@@ -28,7 +28,8 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 @pytest.fixture(scope="module")
 def bert(tmp_path_factory):
     words = vader_words(120)
-    model_dir = save_tiny_bert(tmp_path_factory.mktemp("tiny") / "bert", words)
+    # seed 3: a body whose seeds disagree, so some interval first narrows after 4 or 5 seeds (the resume test)
+    model_dir = save_tiny_bert(tmp_path_factory.mktemp("tiny") / "bert", words, seed=3)
     return model_dir, *word_datasets(model_dir, words, n_eval=40)
 
 

@@ -47,12 +47,14 @@ def save_tiny_bert(
     words: list[tuple[str, int]],
     token_classification: bool = False,
     regression: bool = False,
+    seed: int = 0,
     **config_overrides,
 ) -> Path:
     """Save a random 2-layer BERT (hidden size 32) and a word-level tokenizer of ``words`` in ``directory``.
 
     Two labels (negative, positive), or one output with ``regression``; ``config_overrides`` go to BertConfig
-    (e.g. ``hidden_dropout_prob=0.0``).
+    (e.g. ``hidden_dropout_prob=0.0``). The weights are drawn from ``seed`` (the global torch generator is left
+    as it was): an unlucky unseeded draw can train every fine-tuning seed to the same labels.
     """
     vocab = {token: index for index, token in enumerate(SPECIAL_TOKENS + sorted({word for word, _ in words}))}
     tokenizer = BertTokenizer(vocab=vocab)
@@ -67,7 +69,10 @@ def save_tiny_bert(
         **config_overrides,
     )
     model_class = BertForTokenClassification if token_classification else BertForSequenceClassification
-    model_class(config).save_pretrained(directory)
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        model = model_class(config)
+    model.save_pretrained(directory)
     tokenizer.save_pretrained(directory)
     return directory
 
