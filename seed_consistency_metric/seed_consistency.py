@@ -32,6 +32,7 @@ from .resampling import (
     pair_index,
     percentile_interval,
     point_estimates,
+    spread_permutation_p_value,
     two_sided_p_value,
 )
 from .seed_budget import seed_curve
@@ -1259,7 +1260,9 @@ def compare_seed_consistency(
             resample "both": a t-interval from variance components, the seed parts of A and B combined by
             Welch-Satterthwaite; "percentile": the percentile interval of the resampled differences);
         p_value: {metric: p}, two-sided p-value of "no difference" (the t-test of that interval, or the bootstrap
-            p-value of the percentile resamples);
+            p-value of the percentile resamples); VAR's, unless only the examples are resampled, from a
+            permutation test of the seeds (`spread_permutation_p_value`: the t-test of a difference of two
+            standard deviations from a few seeds each is conservative);
         ci_method: how the intervals were made and what they estimate;
         paired_seeds, n_bootstrap, confidence_level, n_examples.
 
@@ -1316,6 +1319,9 @@ def compare_seed_consistency(
     for report in reports:
         report["ci_method"] = method
     seeds_word = "paired seeds" if paired_seeds else "independent seeds"
+    if "var" in p_values and resample != "examples":
+        p_values["var"] = spread_permutation_p_value(reports[0]["zeta"], reports[1]["zeta"], paired_seeds, rng)
+        seeds_word += "; the p-value of VAR from a permutation test of the seeds' zeta (centred per model)"
     return {
         "a": reports[0],
         "b": reports[1],
