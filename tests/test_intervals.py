@@ -2,6 +2,7 @@
 brute-force resampling with the same random draws, hand-worked self-pair cases, a small simulation with known
 truth, and every bad input."""
 
+import importlib
 import importlib.util
 import itertools
 from pathlib import Path
@@ -26,6 +27,7 @@ from seed_consistency_metric.resampling import (
 from seed_consistency_metric.seed_budget import fit_half_width
 
 ROOT = Path(__file__).resolve().parents[1]
+metric_module = importlib.import_module("seed_consistency_metric.seed_consistency")
 
 
 def _data(n_seeds=4, n_examples=12, n_classes=3, seed=0):
@@ -313,6 +315,26 @@ def test_compare_bad_inputs():
         compare_seed_consistency(a, a[:2], references, paired_seeds=True)
     with pytest.raises(ValueError, match="n_bootstrap must be a positive integer"):
         compare_seed_consistency(a, a, references, n_bootstrap=0)
+
+
+@pytest.mark.parametrize(("interval", "zeta"), [("components", "accuracy"), ("percentile", "mcc")])
+def test_compare_reports_are_the_separate_reports(monkeypatch, interval, zeta):
+    """compare's a and b reports are key by key those of separate `seed_consistency` calls (their intervals come
+    from the joint draws), and each input is prepared once."""
+    predictions, references = _data(n_seeds=7, n_examples=40, seed=5)
+    a, b = predictions[:4], predictions[4:]
+    built = []
+    build_units = metric_module._build_units
+    monkeypatch.setattr(metric_module, "_build_units", lambda *args: built.append(args[0]) or build_units(*args))
+    result = compare_seed_consistency(a, b, references, n_bootstrap=40, interval=interval, zeta=zeta)
+    assert built == ["classification"] * 2
+    for side, rows in (("a", a), ("b", b)):
+        alone = seed_consistency(rows, references, zeta=zeta, n_bootstrap=40, interval=interval)
+        assert result[side].keys() == alone.keys()
+        for key in alone.keys() - {"ci"}:
+            assert result[side][key] == alone[key], (side, key)
+        assert result[side]["ci"].keys() == alone["ci"].keys()
+    assert result["difference"]["con"] == result["b"]["con"] - result["a"]["con"]
 
 
 def test_seeds_needed_spread_against_all_subsets():
