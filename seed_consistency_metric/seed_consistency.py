@@ -1386,6 +1386,7 @@ def seeds_needed(
     confidence_level: float = 0.95,
     random_state: int = 0,
     resample: str = "both",
+    interval: str = "components",
     n_subsets: int = 10,
     task: str = "classification",
     zeta: str | Callable | None = None,
@@ -1398,12 +1399,16 @@ def seeds_needed(
 
     target: the wanted half-width, {metric: half-width} (e.g. {"con": 0.005, "var": 0.01}) or one number for
     CON (default 0.005: half a point of CON). n_subsets: subsets of k seeds per k (all when there are fewer).
+    resample, interval: as in `seed_consistency`; each subset's interval is the one `seed_consistency` reports for
+    those seeds with the same n_bootstrap and random_state (at k = S: exactly; a subset's example draws can
+    differ where `seed_consistency` would group its examples differently), its half-width t_df sqrt(V) before the
+    clipping to the metric's range for interval="components" (see `seed_budget`).
 
     Returns a dict: rows (one per k: n_subsets, then per metric <m>_mean, <m>_sd, <m>_min, <m>_max over the
     subsets and <m>_half_width, the mean interval half-width, None at k = 2), fit ({metric: {example_part,
-    seed_part}} of half_width^2 = example_part + seed_part / k), extrapolated (rows k = 3.. of the fitted
-    half-widths), seeds_needed ({metric: {target, k, from}}: k is None when the examples alone are too few),
-    n_seeds, n_bootstrap, ci_method.
+    seed_part}} of the normal-quantile half_width^2 = example_part + seed_part / k, which a t-interval widens by
+    t_df(k) / z), extrapolated (rows k = 3.. of the fitted half-widths), seeds_needed ({metric: {target, k,
+    from}}: k is None when the examples alone are too few), n_seeds, n_bootstrap, ci_method.
 
     >>> rows = {s: [1, 1, 0, 1, 0, 1, 1, 1][s:] + [1, 1, 0, 1, 0, 1, 1, 1][:s] for s in range(4)}
     >>> result = seeds_needed(rows, [1] * 8, target=0.05, n_bootstrap=50)
@@ -1414,7 +1419,7 @@ def seeds_needed(
         _as_seed_rows(predictions, seeds), references, task=task, zeta=zeta, tolerance=tolerance, pi=pi,
         pos_label=pos_label,
     )  # fmt: skip
-    n_bootstrap = check_bootstrap_args(n_bootstrap, confidence_level, resample, len(names))
+    n_bootstrap = check_bootstrap_args(n_bootstrap, confidence_level, resample, len(names), interval)
     targets = {"con": 0.005} if target is None else dict(target) if isinstance(target, Mapping) else {"con": target}
     unknown = sorted(set(targets) - {"con", "ccon", "var", "zeta_mean"})
     if unknown or any(not isinstance(v, int | float) or v <= 0 for v in targets.values()):
@@ -1425,14 +1430,14 @@ def seeds_needed(
     zeta_values = None if correctness is None else _zeta_per_seed(units, zeta_name, zeta_fn, correctness)
     curve = seed_curve(
         stats, zeta_values, n_bootstrap=n_bootstrap, confidence_level=confidence_level,
-        rng=np.random.default_rng(random_state), resample=resample, n_subsets=n_subsets, targets=targets,
+        random_state=random_state, resample=resample, interval=interval, n_subsets=n_subsets, targets=targets,
         zeta_of=_zeta_sampler(units, zeta_name, zeta_fn, correctness, stats),
     )  # fmt: skip
     return curve | {
         "seeds": list(names),
         "n_seeds": len(names),
         "n_bootstrap": n_bootstrap,
-        "ci_method": ci_method(resample, n_bootstrap, confidence_level),
+        "ci_method": ci_method(resample, n_bootstrap, confidence_level, interval),
     }
 
 
