@@ -291,7 +291,7 @@ def test_browser_comparison_page(server, tmp_path):
     shots = Path(os.environ.get("SPACE_SCREENSHOTS", tmp_path))  # set it to keep the screenshots
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1600})
+        page = browser.new_page(viewport={"width": 1280, "height": 1600})  # a laptop
         page.goto(server, wait_until="networkidle")
         page.get_by_text(app.COMPARE_PAGE).first.click()  # the navigation bar
         page.locator("#compare-files-a input[type=file]").set_input_files(files_a)
@@ -305,7 +305,7 @@ def test_browser_comparison_page(server, tmp_path):
         sync_api.expect(first_row.nth(3)).to_contain_text(f"{difference:.4f} [")  # B - A [interval]
         sync_api.expect(page.locator("#compare-plot img")).to_be_visible(timeout=30_000)
         page.screenshot(path=str(shots / "compare-desktop.png"), full_page=True)
-        page.set_viewport_size({"width": 420, "height": 900})
+        page.set_viewport_size({"width": 390, "height": 900})  # a phone
         page.screenshot(path=str(shots / "compare-phone.png"), full_page=True)
 
         page.locator("#compare-files-b input[type=file]").set_input_files(files_a)  # a new upload: old numbers go
