@@ -65,7 +65,9 @@ def counting_kernels(predictions: np.ndarray, references: np.ndarray) -> dict:
     """CON, CCON, VAR and zeta as seed_consistency computes them, without the rest of its report (ensemble,
     warnings, CON decomposition)."""
     options = {"task": "classification", "zeta": None, "tolerance": 0.0, "pi": "exact_match", "pos_label": 1}
-    _, units, zeta_name, zeta_fn, correctness = metric_module._prepared(predictions, references, None, **options)
+    _, units, zeta_name, zeta_fn, correctness = metric_module._prepared(
+        metric_module._as_seed_rows(predictions, None), references, **options
+    )
     agreement, both_correct = units.scores(correctness)
     zeta_of = functools.partial(metric_module._zeta_per_seed, units, zeta_name, zeta_fn, correctness)
     return metric_module._summaries(agreement, both_correct, zeta_of)

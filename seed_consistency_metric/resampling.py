@@ -483,9 +483,18 @@ def seed_degrees_of_freedom(variance: float, seed_parts: list[tuple[float, int]]
     return float(min(max(variance**2 / denominator, low), _LARGE_DF))
 
 
+def t_half_width(variance: float, df: float, confidence_level: float) -> float:
+    """The (1 + level)/2 quantile of t_df times sqrt(variance): the half-width of `t_interval`.
+
+    >>> round(t_half_width(4.0, 4, 0.95), 6)
+    5.55289
+    """
+    return float(student_t_quantile((1 + confidence_level) / 2, df) * np.sqrt(variance))
+
+
 def t_interval(estimate: float, variance: float, df: float, confidence_level: float) -> list[float]:
     """[estimate -+ the t_df quantile x sqrt(variance)]."""
-    half = student_t_quantile((1 + confidence_level) / 2, df) * np.sqrt(variance)
+    half = t_half_width(variance, df, confidence_level)
     return [float(estimate - half), float(estimate + half)]
 
 
@@ -564,19 +573,25 @@ _SCHEMES = ("seeds", "examples", "both")
 _BOUNDS = {"con": (0.0, 1.0), "ccon": (0.0, 1.0), "var": (0.0, np.inf), "zeta_mean": (-np.inf, np.inf)}
 
 
+def component_variance_df(samples: dict, key: str, n_seeds: int) -> tuple[float, float]:
+    """(variance, degrees of freedom) of `key` from the three schemes of `bootstrap_samples(..., components=True)`:
+    `components_variance`, and Satterthwaite's df counting V_s (seeds and interaction) as estimated from S seeds."""
+    seeds, examples, both = (samples[name][key] for name in _SCHEMES)
+    variance = components_variance(seeds, examples, both)
+    return variance, seed_degrees_of_freedom(variance, [(float(np.var(seeds, ddof=1)), n_seeds)])
+
+
 def component_intervals(point: dict, samples: dict, n_seeds: int, confidence_level: float) -> dict[str, list[float]]:
     """{metric: [low, high]}: t-intervals of CON, CCON, VAR and mean zeta around `point` (`point_estimates`) from
     the three schemes of `bootstrap_samples(..., components=True)`, clipped to the metric's range; any other key
     (an example-level score) gets the percentile interval of its example resamples. The degrees of freedom count
     V_s (seeds and interaction) as estimated from S seeds, the safe side (see `component_differences`)."""
     ci = {}
-    for key, values in samples["both"].items():
+    for key in samples["both"]:
         if key not in _BOUNDS:
             ci[key] = percentile_interval(samples["examples"][key], confidence_level)
             continue
-        variance = components_variance(samples["seeds"][key], samples["examples"][key], values)
-        df = seed_degrees_of_freedom(variance, [(float(np.var(samples["seeds"][key], ddof=1)), n_seeds)])
-        low, high = t_interval(point[key], variance, df, confidence_level)
+        low, high = t_interval(point[key], *component_variance_df(samples, key, n_seeds), confidence_level)
         ci[key] = [max(low, _BOUNDS[key][0]), min(high, _BOUNDS[key][1])]
     return ci
 

@@ -11,6 +11,7 @@ import string
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import datasets
 import evaluate
@@ -935,11 +936,12 @@ def _example_stats(units: _Units, correctness, zeta_name: str, zeta_fn, grouping
     return ExampleStats(agree, both, hits, units_per_example, counts, columns, inverse, labels, correct_scores)
 
 
-def _bootstrap_ci(units, correctness, zeta_name, zeta_fn, n_bootstrap, confidence_level, random_state, resample,
-                  extra=None, interval="components"):  # fmt: skip
+def _bootstrap_ci(prepared: "_Prepared", n_bootstrap, confidence_level, random_state, resample, extra=None,
+                  interval="components"):  # fmt: skip
     """(ci, ci_method): intervals of con, ccon, var, zeta_mean (resampled as `resample` says; variance-component
     t-intervals for "both" unless interval="percentile") and percentile intervals of the means of the `extra`
     per-example scores (examples resampled, seeds fixed)."""
+    _, units, zeta_name, zeta_fn, correctness = prepared
     n_seeds = units.values.shape[0]
     n_bootstrap = check_bootstrap_args(n_bootstrap, confidence_level, resample, n_seeds, interval)
     extra = extra or {}
@@ -1116,12 +1118,98 @@ def _run_diagnostics(units: _Units, names: list, task: str, zeta_fn, report: dic
     return warnings, decomposition
 
 
-def _prepared(predictions, references, seeds, *, task, zeta, tolerance, pi, pos_label) -> tuple:
-    """(seed names, units, zeta name, zeta function, correctness or None) of checked input."""
-    names, rows = _as_seed_rows(predictions, seeds)
+class _Prepared(NamedTuple):
+    """Checked input of one model: its seed names, units, zeta (name, function) and correctness (None without
+    references)."""
+
+    names: list
+    units: _Units
+    zeta_name: str
+    zeta_fn: Callable[[np.ndarray, np.ndarray], float]
+    correctness: "_Correctness | None"
+
+
+def _prepared(seed_rows: tuple[list, list], references, *, task, zeta, tolerance, pi, pos_label) -> _Prepared:
+    """`_Prepared` input from the (seed names, rows) of `_as_seed_rows`."""
+    names, rows = seed_rows
     units = _build_units(task, names, rows, references, tolerance, pi)
     zeta_name, zeta_fn = _resolve_zeta(zeta, task, pos_label)
-    return names, units, zeta_name, zeta_fn, None if units.references is None else _Correctness(units)
+    return _Prepared(names, units, zeta_name, zeta_fn, None if units.references is None else _Correctness(units))
+
+
+@dataclass
+class _Soft:
+    """Soft CON / CCON inputs: the (S, N, C) probabilities, the (S, N) true-class probabilities (None without
+    references) and the per-example scores {"soft_con", "soft_ccon"} that the bootstrap resamples."""
+
+    probabilities: np.ndarray
+    true_class: np.ndarray | None
+    scores: dict[str, np.ndarray]
+
+    @classmethod
+    def of(cls, probabilities: np.ndarray, units: _Units) -> "_Soft":
+        true_class = None if units.references is None else true_class_probabilities(probabilities, units.references)
+        scores = {"soft_con": soft_agreement(probabilities)}
+        if true_class is not None:
+            scores["soft_ccon"] = both_correct_pair_fraction(true_class)
+        return cls(probabilities, true_class, scores)
+
+
+def _per_example(units: _Units, correctness, agreement: "_ExampleScores", soft: _Soft | None) -> dict:
+    """report["per_example"]: every example's share of agreeing seed pairs, seeds correct and majority."""
+    if correctness is None:
+        n_correct = None
+    elif correctness.n_correct is not None and units.example_starts is None:
+        n_correct = correctness.n_correct.astype(int).tolist()
+    else:  # seeds' shares of correct tokens, or their scores, summed
+        n_correct = units.per_example(correctness.matrix.astype(np.float64)).sum(axis=0).tolist()
+    out = {"agreement": agreement.array().tolist(), "n_correct": n_correct, "majority": _majority(units, correctness)}
+    if soft is not None:
+        out["soft_agreement"] = soft.scores["soft_con"].tolist()
+    return out
+
+
+def _point_report(
+    prepared: _Prepared,
+    task: str,
+    soft: _Soft | None = None,
+    *,
+    pairwise: bool = False,
+    per_example: bool = False,
+    kappa: bool = False,
+) -> dict:
+    """The report of `seed_consistency` without intervals, from prepared input."""
+    names, units, zeta_name, zeta_fn, correctness = prepared
+    n_seeds = len(names)
+    agreement, both_correct = units.scores(correctness)
+    report = {"con": None, "ccon": None, "var": None, "zeta_mean": None, "zeta": None}
+    zeta_of = None if correctness is None else functools.partial(_zeta_per_seed, units, zeta_name, zeta_fn, correctness)
+    report.update(_summaries(agreement, both_correct, zeta_of))
+    if correctness is not None:
+        report["zeta"] = report["zeta"].tolist()
+    if soft is not None:
+        report["soft_con"] = float(np.mean(soft.scores["soft_con"]))
+        report["soft_ccon"] = float(np.mean(soft.scores["soft_ccon"])) if "soft_ccon" in soft.scores else None
+    probabilities = None if soft is None else soft.probabilities
+    report["ensemble"] = _ensemble(units, correctness, both_correct, zeta_fn, zeta_name, probabilities)
+    report.update(
+        seeds=list(names),
+        n_seeds=n_seeds,
+        n_pairs=n_seeds * (n_seeds - 1) // 2,
+        n_examples=units.n_examples,
+        task=task,
+        zeta_name=zeta_name,
+    )
+    report["warnings"], report["con_decomposition"] = _run_diagnostics(units, names, task, zeta_fn, report, correctness)
+    if pairwise:
+        report.update(_pairwise_matrices(units, correctness))
+        if soft is not None:
+            report.update(pairwise_soft(soft.probabilities, soft.true_class))
+    if per_example:
+        report["per_example"] = _per_example(units, correctness, agreement, soft)
+    if kappa:
+        report["kappa"] = _fleiss_kappa(units, agreement)
+    return report
 
 
 def seed_consistency(
@@ -1163,62 +1251,19 @@ def seed_consistency(
         predictions, probabilities = _with_probabilities(predictions, probabilities, seeds)
     elif predictions is None:
         raise ValueError("Give the predictions (labels) or the probabilities of every seed.")
-    names, units, zeta_name, zeta_fn, correctness = _prepared(
-        predictions, references, seeds, task=task, zeta=zeta, tolerance=tolerance, pi=pi, pos_label=pos_label
-    )
-    n_seeds = len(names)
+    prepared = _prepared(_as_seed_rows(predictions, seeds), references, task=task, zeta=zeta, tolerance=tolerance,
+                         pi=pi, pos_label=pos_label)  # fmt: skip
+    n_seeds = len(prepared.names)
     too_few = resample is None and n_seeds < MIN_SEEDS_FOR_SEED_CI
     resample = "examples" if too_few else resample or "both"
     if isinstance(n_bootstrap, bool) or n_bootstrap != 0:  # 0: no intervals; anything else is checked first
         n_bootstrap = check_bootstrap_args(n_bootstrap, confidence_level, resample, n_seeds, interval)
-    agreement, both_correct = units.scores(correctness)
-    report = {"con": None, "ccon": None, "var": None, "zeta_mean": None, "zeta": None}
-    zeta_of = None if correctness is None else functools.partial(_zeta_per_seed, units, zeta_name, zeta_fn, correctness)
-    report.update(_summaries(agreement, both_correct, zeta_of))
-    if correctness is not None:
-        report["zeta"] = report["zeta"].tolist()
-    soft = {}  # per-example soft CON / CCON from the probabilities
-    if probabilities is not None:
-        true_class = None if units.references is None else true_class_probabilities(probabilities, units.references)
-        soft["soft_con"] = soft_agreement(probabilities)
-        if true_class is not None:
-            soft["soft_ccon"] = both_correct_pair_fraction(true_class)
-        report.update(soft_con=float(np.mean(soft["soft_con"])), soft_ccon=None)
-        if true_class is not None:
-            report["soft_ccon"] = float(np.mean(soft["soft_ccon"]))
-    report["ensemble"] = _ensemble(units, correctness, both_correct, zeta_fn, zeta_name, probabilities)
-    report.update(
-        seeds=list(names),
-        n_seeds=n_seeds,
-        n_pairs=n_seeds * (n_seeds - 1) // 2,
-        n_examples=units.n_examples,
-        task=task,
-        zeta_name=zeta_name,
-    )
-    report["warnings"], report["con_decomposition"] = _run_diagnostics(units, names, task, zeta_fn, report, correctness)
-    if pairwise:
-        report.update(_pairwise_matrices(units, correctness))
-        if probabilities is not None:
-            report.update(pairwise_soft(probabilities, true_class))
-    if per_example:
-        if correctness is None:
-            n_correct = None
-        elif correctness.n_correct is not None and units.example_starts is None:
-            n_correct = correctness.n_correct.astype(int).tolist()
-        else:  # seeds' shares of correct tokens, or their scores, summed
-            n_correct = units.per_example(correctness.matrix.astype(np.float64)).sum(axis=0).tolist()
-        report["per_example"] = {
-            "agreement": agreement.array().tolist(),
-            "n_correct": n_correct,
-            "majority": _majority(units, correctness),
-        }
-        if probabilities is not None:
-            report["per_example"]["soft_agreement"] = soft["soft_con"].tolist()
-    if kappa:
-        report["kappa"] = _fleiss_kappa(units, agreement)
+    soft = None if probabilities is None else _Soft.of(probabilities, prepared.units)
+    report = _point_report(prepared, task, soft, pairwise=pairwise, per_example=per_example, kappa=kappa)
     if n_bootstrap:
-        options = (n_bootstrap, confidence_level, random_state, resample, soft, interval)
-        report["ci"], report["ci_method"] = _bootstrap_ci(units, correctness, zeta_name, zeta_fn, *options)
+        extra = {} if soft is None else soft.scores
+        options = (n_bootstrap, confidence_level, random_state, resample, extra, interval)
+        report["ci"], report["ci_method"] = _bootstrap_ci(prepared, *options)
         if too_few:
             report["ci_method"] += (
                 f" only: {n_seeds} seeds are too few for a seed-level interval (it needs at least "
@@ -1273,14 +1318,14 @@ def compare_seed_consistency(
     (0.1667, -0.2222)
     """
     common = {"task": task, "zeta": zeta, "tolerance": tolerance, "pi": pi, "pos_label": pos_label}
-    inputs = ((predictions_a, seeds_a), (predictions_b, seeds_b))
-    lengths = [len(_as_seed_rows(p, s)[1][0]) for p, s in inputs]
+    seed_rows = [_as_seed_rows(predictions_a, seeds_a), _as_seed_rows(predictions_b, seeds_b)]
+    lengths = [len(rows[0]) for _, rows in seed_rows]
     if lengths[0] != lengths[1]:
         raise ValueError(
             f"A has predictions for {lengths[0]} examples but B for {lengths[1]}: a comparison needs both models' "
             "predictions on the same test examples, in the same order."
         )
-    prepared = [_prepared(p, references, s, **common) for p, s in inputs]
+    prepared = [_prepared(rows, references, **common) for rows in seed_rows]
     (names_a, units_a, *_), (names_b, units_b, *_) = prepared
     if units_a.example_starts is not None and not np.array_equal(units_a.example_starts, units_b.example_starts):
         bad = int(np.flatnonzero(np.diff(units_a.example_starts) != np.diff(units_b.example_starts))[0])
@@ -1303,8 +1348,7 @@ def compare_seed_consistency(
     components = interval == "components" and resample == "both"
     samples = compare_samples(*stats, n_bootstrap, rng, resample, paired_seeds, *zeta_of, components)
     method = ci_method(resample, n_bootstrap, confidence_level, interval)
-    options = {**common, "confidence_level": confidence_level}
-    reports = [seed_consistency(p, references, seeds=s, **options) for p, s in inputs]
+    reports = [_point_report(one, task) for one in prepared]
     if components:
         points = tuple(point_estimates(stat, of) for stat, of in zip(stats, zeta_of))
         for report, sample, point, n in zip(reports, samples, points, n_seeds):
@@ -1348,6 +1392,7 @@ def seeds_needed(
     confidence_level: float = 0.95,
     random_state: int = 0,
     resample: str = "both",
+    interval: str = "components",
     n_subsets: int = 10,
     task: str = "classification",
     zeta: str | Callable | None = None,
@@ -1360,12 +1405,16 @@ def seeds_needed(
 
     target: the wanted half-width, {metric: half-width} (e.g. {"con": 0.005, "var": 0.01}) or one number for
     CON (default 0.005: half a point of CON). n_subsets: subsets of k seeds per k (all when there are fewer).
+    resample, interval: as in `seed_consistency`; each subset's interval is the one `seed_consistency` reports for
+    those seeds with the same n_bootstrap and random_state (at k = S: exactly; a subset's example draws can
+    differ where `seed_consistency` would group its examples differently), its half-width t_df sqrt(V) before the
+    clipping to the metric's range for interval="components" (see `seed_budget`).
 
     Returns a dict: rows (one per k: n_subsets, then per metric <m>_mean, <m>_sd, <m>_min, <m>_max over the
     subsets and <m>_half_width, the mean interval half-width, None at k = 2), fit ({metric: {example_part,
-    seed_part}} of half_width^2 = example_part + seed_part / k), extrapolated (rows k = 3.. of the fitted
-    half-widths), seeds_needed ({metric: {target, k, from}}: k is None when the examples alone are too few),
-    n_seeds, n_bootstrap, ci_method.
+    seed_part}} of the normal-quantile half_width^2 = example_part + seed_part / k, which a t-interval widens by
+    t_df(k) / z), extrapolated (rows k = 3.. of the fitted half-widths), seeds_needed ({metric: {target, k,
+    from}}: k is None when the examples alone are too few), n_seeds, n_bootstrap, ci_method.
 
     >>> rows = {s: [1, 1, 0, 1, 0, 1, 1, 1][s:] + [1, 1, 0, 1, 0, 1, 1, 1][:s] for s in range(4)}
     >>> result = seeds_needed(rows, [1] * 8, target=0.05, n_bootstrap=50)
@@ -1373,9 +1422,10 @@ def seeds_needed(
     ([2, 3, 4], 6)
     """
     names, units, zeta_name, zeta_fn, correctness = _prepared(
-        predictions, references, seeds, task=task, zeta=zeta, tolerance=tolerance, pi=pi, pos_label=pos_label
-    )
-    n_bootstrap = check_bootstrap_args(n_bootstrap, confidence_level, resample, len(names))
+        _as_seed_rows(predictions, seeds), references, task=task, zeta=zeta, tolerance=tolerance, pi=pi,
+        pos_label=pos_label,
+    )  # fmt: skip
+    n_bootstrap = check_bootstrap_args(n_bootstrap, confidence_level, resample, len(names), interval)
     targets = {"con": 0.005} if target is None else dict(target) if isinstance(target, Mapping) else {"con": target}
     unknown = sorted(set(targets) - {"con", "ccon", "var", "zeta_mean"})
     if unknown or any(not isinstance(v, int | float) or v <= 0 for v in targets.values()):
@@ -1386,14 +1436,14 @@ def seeds_needed(
     zeta_values = None if correctness is None else _zeta_per_seed(units, zeta_name, zeta_fn, correctness)
     curve = seed_curve(
         stats, zeta_values, n_bootstrap=n_bootstrap, confidence_level=confidence_level,
-        rng=np.random.default_rng(random_state), resample=resample, n_subsets=n_subsets, targets=targets,
+        random_state=random_state, resample=resample, interval=interval, n_subsets=n_subsets, targets=targets,
         zeta_of=_zeta_sampler(units, zeta_name, zeta_fn, correctness, stats),
     )  # fmt: skip
     return curve | {
         "seeds": list(names),
         "n_seeds": len(names),
         "n_bootstrap": n_bootstrap,
-        "ci_method": ci_method(resample, n_bootstrap, confidence_level),
+        "ci_method": ci_method(resample, n_bootstrap, confidence_level, interval),
     }
 
 

@@ -39,9 +39,9 @@ def difference_figure(result: dict) -> Figure:
 
 
 def seeds_figure(result: dict, target_metric: str | None = None) -> Figure:
-    """Interval half-width against the number of seeds k, per metric: measured (dots, k = 3..S) and the fit
-    half_width^2 = example_part + seed_part / k beyond S (dashed); the target of `target_metric` and the k that
-    reaches it in red."""
+    """Interval half-width against the number of seeds k, per metric: measured (dots, k = 3..S) and the fitted
+    curve (`seeds_needed`'s extrapolated rows, dashed); the target of `target_metric` and the k that reaches it
+    in red."""
     keys = [key for key in NAMES if key in result["fit"]]
     columns = 2 if len(keys) > 1 else 1
     rows = -(-len(keys) // columns)

@@ -156,26 +156,25 @@ def _inspect_run(name: str):
     return inspect
 
 
+def _run_column(name: str) -> tuple[gr.File, gr.Markdown]:
+    """One run's column: its upload box and, under it, what was found in the upload (`_inspect_run`)."""
+    with gr.Column(min_width=MIN_COLUMN_PX):
+        files = gr.File(
+            label=f"Run {name}: predictions of its seeds",
+            file_count="multiple",
+            file_types=list(UPLOAD_SUFFIXES),
+            elem_id=f"compare-files-{name.lower()}",
+        )
+        found = gr.Markdown(elem_id=f"compare-found-{name.lower()}")
+    return files, found
+
+
 def build_compare_view() -> None:
     """The comparison page's components and events; call inside a Blocks context (or a `demo.route` page)."""
     gr.Markdown(INTRO)
     with gr.Row():  # side by side on a wide screen, one above the other on a phone
-        with gr.Column(min_width=MIN_COLUMN_PX):
-            files_a = gr.File(
-                label="Run A: predictions of its seeds",
-                file_count="multiple",
-                file_types=list(UPLOAD_SUFFIXES),
-                elem_id="compare-files-a",
-            )
-            found_a = gr.Markdown(elem_id="compare-found-a")
-        with gr.Column(min_width=MIN_COLUMN_PX):
-            files_b = gr.File(
-                label="Run B: predictions of its seeds",
-                file_count="multiple",
-                file_types=list(UPLOAD_SUFFIXES),
-                elem_id="compare-files-b",
-            )
-            found_b = gr.Markdown(elem_id="compare-found-b")
+        runs = {name: _run_column(name) for name in ("A", "B")}
+    (files_a, _), (files_b, _) = runs.values()
     with gr.Row():
         with gr.Column(min_width=MIN_COLUMN_PX):
             reference_file = gr.File(
@@ -216,7 +215,7 @@ def build_compare_view() -> None:
     changes = [files_a.change, files_b.change, reference_file.change]
     gr.on(changes, clear_comparison, None, outputs, api_visibility="private")
     gr.on(changes, lambda: "", None, status, api_visibility="private")
-    for files, found, name in ((files_a, found_a, "A"), (files_b, found_b, "B")):
+    for name, (files, found) in runs.items():
         gr.on(
             [files.change, reference_file.change],
             _inspect_run(name),

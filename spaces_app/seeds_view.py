@@ -1,8 +1,9 @@
 """The Space's "how many seeds are enough" panel, on the run uploaded in the report page.
 
 Every number comes from `seeds_needed`: for k = 2..S seeds, the spread of CON, CCON, VAR and mean ζ over subsets
-of k seeds and the mean interval half-width, fitted as half_width^2 = example_part + seed_part / k and
-extrapolated beyond S; the smallest k whose half-width reaches the user's target. Endpoint /seeds:
+of k seeds and the mean half-width of the metric's default interval (the variance-component t-interval), fitted as
+half_width^2 = example_part + seed_part / k (times t_df(k) / z) and extrapolated beyond S; the smallest k whose
+half-width reaches the user's target. Endpoint /seeds:
 
     status, table, figure, result = client.predict(
         [handle_file("seed-1.csv"), ...], None, "", "", "", "classification", "accuracy", 0.0, "1",
@@ -41,10 +42,11 @@ INTRO = f"""\
 
 For every number of seeds k from 2 to S, the spread of CON, CCON, VAR and mean ζ over subsets of k of the
 uploaded seeds (mean and standard deviation over up to {N_SUBSETS} subsets) and, from k = {MIN_SEEDS_FOR_SEED_CI},
-the half-width of their interval over seeds and examples. The half-width is fitted as
-half_width² = example_part + seed_part / k and extrapolated beyond S; the status line gives the smallest k that
-reaches your target (in the metric's own unit: 0.005 is half a point of CON). When the examples alone leave the
-interval wider than the target, no number of seeds reaches it: more test examples are needed.
+the half-width of their interval over seeds and examples (the report's t-interval). The half-width is fitted as
+half_width² = example_part + seed_part / k, widened by the t quantile of k seeds, and extrapolated beyond S; the
+status line gives the smallest k that reaches your target (in the metric's own unit: 0.005 is half a point of
+CON). When the examples alone leave the interval wider than the target, no number of seeds reaches it: more test
+examples are needed.
 """
 
 

@@ -3,6 +3,7 @@ brute-force resampling with the same random draws, hand-worked self-pair cases, 
 truth, and every bad input."""
 
 import functools
+import importlib
 import importlib.util
 import itertools
 from pathlib import Path
@@ -28,6 +29,7 @@ from seed_consistency_metric.resampling import (
 from seed_consistency_metric.seed_budget import fit_half_width
 
 ROOT = Path(__file__).resolve().parents[1]
+metric_module = importlib.import_module("seed_consistency_metric.seed_consistency")
 
 
 def _data(n_seeds=4, n_examples=12, n_classes=3, seed=0):
@@ -394,6 +396,26 @@ def test_compare_bad_inputs():
         compare_seed_consistency(a, a, references, n_bootstrap=0)
 
 
+@pytest.mark.parametrize(("interval", "zeta"), [("components", "accuracy"), ("percentile", "mcc")])
+def test_compare_reports_are_the_separate_reports(monkeypatch, interval, zeta):
+    """compare's a and b reports are key by key those of separate `seed_consistency` calls (their intervals come
+    from the joint draws), and each input is prepared once."""
+    predictions, references = _data(n_seeds=7, n_examples=40, seed=5)
+    a, b = predictions[:4], predictions[4:]
+    built = []
+    build_units = metric_module._build_units
+    monkeypatch.setattr(metric_module, "_build_units", lambda *args: built.append(args[0]) or build_units(*args))
+    result = compare_seed_consistency(a, b, references, n_bootstrap=40, interval=interval, zeta=zeta)
+    assert built == ["classification"] * 2
+    for side, rows in (("a", a), ("b", b)):
+        alone = seed_consistency(rows, references, zeta=zeta, n_bootstrap=40, interval=interval)
+        assert result[side].keys() == alone.keys()
+        for key in alone.keys() - {"ci"}:
+            assert result[side][key] == alone[key], (side, key)
+        assert result[side]["ci"].keys() == alone["ci"].keys()
+    assert result["difference"]["con"] == result["b"]["con"] - result["a"]["con"]
+
+
 def test_seeds_needed_spread_against_all_subsets():
     predictions, references = _data(n_seeds=5, n_examples=60, n_classes=2, seed=3)
     result = seeds_needed(predictions, references, target={"con": 0.03, "zeta_mean": 0.001}, n_bootstrap=50,
@@ -418,6 +440,70 @@ def test_fit_half_width_recovers_the_variance_parts():
     assert fit["example_part"] == pytest.approx(1e-4) and fit["seed_part"] == pytest.approx(4e-3)
     assert fit["seeds_for"](0.02) == 14  # 4e-3 / (4e-4 - 1e-4) = 13.3
     assert fit["seeds_for"](0.009) is None  # below the examples' own 0.01
+
+
+def _half_width(report: dict, key: str, interval: str) -> float:
+    """The half-width of a `seed_consistency` interval: half its length (percentile), or the distance from the
+    centre (components: the ddof=1 std for VAR) to an end that is not clipped to the metric's range."""
+    low, high = report["ci"][key]
+    if interval == "percentile":
+        return (high - low) / 2
+    centre = np.std(report["zeta"], ddof=1) if key == "var" else report[key]
+    if high < {"con": 1, "ccon": 1}.get(key, np.inf):
+        return high - centre
+    assert low > 0
+    return centre - low
+
+
+@pytest.mark.parametrize(
+    ("interval", "zeta"), [("components", "accuracy"), ("components", "mcc"), ("percentile", "mcc")]
+)
+def test_seeds_needed_half_widths_are_seed_consistency_on_every_subset(interval, zeta):
+    """Each row's half-width is the mean over the k-subsets of the half-width `seed_consistency` reports for those
+    seeds with the same n_bootstrap and random_state (60 examples in at least 15 groups: both draw example indices,
+    whatever the grouping)."""
+    predictions, references = _data(n_seeds=5, n_examples=60, n_classes=3, seed=11)
+    options = {"n_bootstrap": 40, "random_state": 7, "interval": interval, "zeta": zeta}
+    result = seeds_needed(predictions, references, target={"con": 0.01}, n_subsets=100, **options)
+    for row in result["rows"][1:]:
+        reports = [seed_consistency(predictions[list(s)], references, **options)
+                   for s in itertools.combinations(range(5), row["k"])]  # fmt: skip
+        for key in ("con", "ccon", "var", "zeta_mean"):
+            expected = np.mean([_half_width(report, key, interval) for report in reports])
+            assert row[f"{key}_half_width"] == pytest.approx(expected, rel=1e-9), (row["k"], key)
+    assert result["ci_method"] == reports[0]["ci_method"]
+
+
+def test_seeds_needed_at_all_seeds_is_the_metric_interval():
+    """At k = S (one subset: every seed) the half-width is that of `seed_consistency` on the same draws, also with
+    examples grouped (binary labels, N = 400: multinomial draws over the groups)."""
+    predictions, references = _data(n_seeds=4, n_examples=400, n_classes=2, seed=2)
+    result = seeds_needed(predictions, references, target=0.01, n_bootstrap=60, random_state=3)
+    report = seed_consistency(predictions, references, n_bootstrap=60, random_state=3)
+    for key in ("con", "ccon", "var", "zeta_mean"):
+        expected = _half_width(report, key, "components")
+        assert result["rows"][-1][f"{key}_half_width"] == pytest.approx(expected, rel=1e-12), key
+
+
+def test_fit_half_width_of_t_intervals_against_scipy():
+    """With a confidence level the fitted curve is the normal-quantile one times t_df(k) / z, df(k) the
+    Satterthwaite df (k - 1)(1 + e k / s)^2 in [k - 1, 1000] (normal at 1000); seeds_for is the first k on it
+    within the target."""
+    ks = [3, 4, 5, 6]
+    example_part, seed_part = 1e-4, 4e-3
+    fit = fit_half_width(ks, [np.sqrt(example_part + seed_part / k) for k in ks], 0.9)
+    z = scipy_stats.norm.ppf(0.95)
+
+    def expected(k):
+        df = min(max((k - 1) * (1 + example_part * k / seed_part) ** 2, k - 1), 1000)
+        quantile = z if df == 1000 else scipy_stats.t.ppf(0.95, df)  # the metric's t is normal from df 1000 on
+        return quantile / z * np.sqrt(example_part + seed_part / k)
+
+    for k in (2, 3, 7, 40, 2000):
+        assert fit["predict"](k) == pytest.approx(expected(k), rel=1e-5), k
+    for target in (0.05, 0.03, 0.02, 0.0125, 0.0101):
+        assert fit["seeds_for"](target) == next(k for k in itertools.count(2) if expected(k) <= target), target
+    assert fit["seeds_for"](0.0099) is None
 
 
 def test_small_simulation_guards_the_seed_level_coverage():
