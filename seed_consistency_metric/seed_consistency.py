@@ -118,7 +118,7 @@ _PER_SEED_FORM_SEEDS = 12  # from this many seeds, bootstrap agreement from per-
 _MAX_PAIR_CELLS = 1 << 27  # seed pairs x distinct examples of the bootstrap's pair matrices (1 GiB of float64)
 _BLOCK = 16384  # examples per block where one pass does several jobs: 10 seeds x 16384 int64 stay in cache
 _BYTE_LABELS = 256  # integer labels in [0, 256) are counted as bytes
-_CELL_LABELS = 16  # labels in [0, 16): `_tally` also counts every seed's confusion cells, reference * 16 + label
+_CELL_LABELS = 16  # labels in [0, 16): `_tally` can also count every seed's confusion cells (`_CellCounts`)
 
 
 # ----------------------------------------------------------------------------------------------- zeta metrics
@@ -599,8 +599,8 @@ class _Units:
             histogram = np.bincount(n_correct, minlength=len(share))
             both = _ExampleScores(table=share, index=n_correct, histogram=histogram)
             label_bits = correctness.label_bits
-            binary_references = self.references.dtype.kind in "biu" and 0 <= _label_bits(self.references) <= 1
-            if label_bits is not None and 0 <= label_bits <= 1 and binary_references:
+            binary = label_bits is not None and 0 <= label_bits <= 1 and self.references.dtype.kind in "biu"
+            if binary and 0 <= _label_bits(self.references) <= 1:
                 return _ExampleScores(table=share + share[::-1], index=n_correct, histogram=histogram), both
         else:
             both = _ExampleScores(self.per_example(both_correct_pair_fraction(correctness.matrix)))
@@ -633,16 +633,16 @@ class _Correctness:
     """The seeds against the references: the (S, U) `matrix` (built on first use when not needed at once),
     `n_correct` (seeds right per unit, for an indicator pi), `seed_hits` (units right per seed) and, for
     integer labels, `label_bits` (the bitwise OR of all predictions), `agreeing_pairs`, `confusion` and `ones`
-    (see `_tally`).
+    (see `_tally`; `confusion` only with `cells`).
 
     Integer labels are tallied block by block in one read of the predictions, with no (S, U) array.
     """
 
-    def __init__(self, units: _Units):
+    def __init__(self, units: _Units, cells: bool = False):
         self.units = units
         self.seed_hits = self.label_bits = self.agreeing_pairs = self.confusion = self.ones = None
         if units.pi == "exact" and units.values.dtype.kind in "biu":
-            tallied = _tally(units.values, units.references)
+            tallied = _tally(units.values, units.references, cells)
             self.n_correct, self.seed_hits, self.label_bits, self.agreeing_pairs, self.confusion, self.ones = tallied
         else:
             self.n_correct = _count_true(self.matrix) if self.matrix.dtype == bool else None
@@ -652,16 +652,16 @@ class _Correctness:
         return self.units.correct()
 
 
-def _tally(values: np.ndarray, references: np.ndarray) -> tuple:
+def _tally(values: np.ndarray, references: np.ndarray, cells: bool = False) -> tuple:
     """Per column the seeds equal to the reference and the seed pairs that agree, per seed the columns equal, the
-    OR of all labels, the (S, 16, 16) confusion counts [seed, reference, label], and per seed the labels equal to
-    1 (None unless all labels are 0 or 1).
+    OR of all labels, with `cells` the (S, 2^b, 2^b) confusion counts [seed, reference, label] (2^b: the least
+    power of two above every label), and per seed the labels equal to 1 (None unless all labels are 0 or 1).
 
     One read of the predictions, block by block: each block stays in cache between the OR, the comparison with
-    the references and the pair counting, in reused buffers. The agreeing pairs are None when a label lies
-    outside [0, 256) (then they are counted by sorting), or when all labels and references are 0 or 1 (then they
-    follow from the seeds that are right: `_Units.scores`). The confusion counts are None unless all labels and
-    references lie in [0, 16) and some label or reference is above 1.
+    the references, the pair counting and the confusion codes, in reused buffers. The agreeing pairs are None
+    when a label lies outside [0, 256) (then they are counted by sorting), or when all labels and references are
+    0 or 1 (then they follow from the seeds that are right: `_Units.scores`). The confusion counts are None
+    unless asked for, all labels and references lie in [0, 16) and some label or reference is above 1.
     """
     n_seeds, n_units = values.shape
     n_correct = np.empty(n_units, dtype=np.uint8 if n_seeds < 256 else np.intp)
@@ -672,12 +672,7 @@ def _tally(values: np.ndarray, references: np.ndarray) -> tuple:
     reference_bits = _label_bits(references)
     binary_references = 0 <= reference_bits <= 1
     byte_references = references.astype(np.uint8) if 0 <= reference_bits < _BYTE_LABELS else None
-    cell_rows = None
-    if 0 <= reference_bits < _CELL_LABELS:  # each seed's cells counted apart: seed * 256 + cell
-        cell_type = np.uint16 if n_seeds <= 256 else np.intp
-        cell_rows = np.arange(n_seeds, dtype=cell_type)[:, None] * _CELL_LABELS**2
-        cells = np.zeros(n_seeds * _CELL_LABELS**2, dtype=np.int64)
-        cell_buffer = np.empty(byte_buffer.shape, dtype=cell_type)
+    counts = _CellCounts(n_seeds, n_units, reference_bits) if cells and 0 <= reference_bits < _CELL_LABELS else None
     label_bits, binary_blocks = 0, []
     for columns, block, bits in _blocks(values):
         label_bits |= bits
@@ -692,21 +687,19 @@ def _tally(values: np.ndarray, references: np.ndarray) -> tuple:
             np.equal(block, references[columns], out=hits)
         _count_true(hits, out=n_correct[columns])
         seed_hits += [np.count_nonzero(row) for row in hits]  # per row: much faster than axis=1
-        if cell_rows is not None and labels is not None and bits < _CELL_LABELS:
-            code = cell_buffer[:, : block.shape[1]]
-            np.add(labels, byte_references[columns] * np.uint8(_CELL_LABELS), out=code)
-            cells += np.bincount(np.add(code, cell_rows, out=code).reshape(-1), minlength=len(cells))
-        elif labels is not None or not binary:
-            cell_rows = None
+        if counts is not None and labels is not None and bits < _CELL_LABELS:
+            if bits >> counts.bits:  # a label above the digits so far: the earlier blocks recounted
+                counts = _widened(counts, values[:, : columns.start], byte_references, label_bits | reference_bits)
+            counts.add(columns, labels, byte_references[columns])
+        else:
+            counts = None
         if labels is not None:
             _agreeing_pairs(labels, scratch[:, : block.shape[1]], pairs[columns])
         elif pairs is not None:
             binary_blocks.append(columns)  # filled in below, if needed at all
         if 0 <= bits <= 1:
             ones += [np.count_nonzero(row) for row in block]
-    confusion = None
-    if cell_rows is not None and not binary_blocks:
-        confusion = cells.reshape(n_seeds, _CELL_LABELS, _CELL_LABELS)
+    confusion = None if counts is None else counts.confusion()
     if pairs is not None and label_bits <= 1 and binary_references:
         pairs = None
     elif pairs is not None and binary_blocks:  # the seeds that are right agree, and so do the others
@@ -715,6 +708,45 @@ def _tally(values: np.ndarray, references: np.ndarray) -> tuple:
         for columns in binary_blocks:
             pairs[columns] = from_right[n_correct[columns]]
     return n_correct, seed_hits, label_bits, pairs, confusion, ones if 0 <= label_bits <= 1 else None
+
+
+class _CellCounts:
+    """Every seed's confusion counts from uint16 codes: per column and group of `per_code` seeds, the reference
+    and those seeds' labels as b-bit digits (b: the bits of the largest label), so that one bincount of N codes
+    counts the cells of 16 // b - 1 seeds: 7 seeds for labels in [0, 4), 4 in [0, 8), 3 in [0, 16).
+    """
+
+    def __init__(self, n_seeds: int, n_units: int, label_bits: int):
+        self.n_seeds, self.bits = n_seeds, max(label_bits.bit_length(), 1)
+        self.per_code = 16 // self.bits - 1
+        self.codes = np.empty((-(-n_seeds // self.per_code), n_units), dtype=np.uint16)
+
+    def add(self, columns: slice, labels: np.ndarray, references: np.ndarray) -> None:
+        """The codes of one block: (S, B) labels and (B,) references, uint8 below 2^b."""
+        for group, code in enumerate(self.codes[:, columns]):
+            np.copyto(code, references)
+            for row in labels[group * self.per_code : (group + 1) * self.per_code]:
+                np.left_shift(code, self.bits, out=code)
+                np.bitwise_or(code, row, out=code)
+
+    def confusion(self) -> np.ndarray:
+        """(S, 2^b, 2^b) counts [seed, reference, label]: each group's joint histogram summed over its other seeds."""
+        width, matrices = 1 << self.bits, []
+        for group, code in enumerate(self.codes):
+            n = min(self.per_code, self.n_seeds - group * self.per_code)
+            joint = np.bincount(code, minlength=width ** (n + 1)).reshape((width,) * (n + 1))
+            seed_axes = range(1, n + 1)
+            matrices += [joint.sum(axis=tuple(a for a in seed_axes if a != axis)) for axis in seed_axes]
+        return np.array(matrices)
+
+
+def _widened(counts: _CellCounts, done: np.ndarray, references: np.ndarray, label_bits: int) -> _CellCounts:
+    """`counts` again with digits wide enough for `label_bits`, the (S, done) columns already seen recounted."""
+    wider = _CellCounts(counts.n_seeds, counts.codes.shape[1], label_bits)
+    buffer = np.empty((len(done), min(done.shape[1], _BLOCK)), dtype=np.uint8)
+    for columns, block, _ in _blocks(done):
+        wider.add(columns, _as_bytes(block, buffer), references[columns])
+    return wider
 
 
 @dataclass
@@ -1081,9 +1113,10 @@ def _run_diagnostics(units: _Units, names: list, task: str, zeta_fn, report: dic
     zeta_name, zeta = report["zeta_name"], report["zeta"]
     bits = None if correctness is None else correctness.label_bits
     confusion = None if correctness is None else correctness.confusion
-    labels = value_range = hints = keys = None
-    if confusion is not None:  # labels in [0, 16): what the seeds predict follows from their confusion counts
+    labels = reference_labels = value_range = hints = keys = None
+    if confusion is not None:  # labels in [0, 16): what the seeds and the references hold follows from the counts
         labels = [np.flatnonzero(np.any(cells, axis=0)) for cells in confusion]
+        reference_labels = np.flatnonzero(np.any(confusion[0], axis=1))
         present = np.flatnonzero(np.any(confusion, axis=(0, 1)) | np.any(confusion, axis=(0, 2)))
         low, high = present[0], present[-1] + 1
         hints, keys = {"confusion": confusion[:, low:high, low:high]}, [cells.tobytes() for cells in confusion]
@@ -1103,9 +1136,8 @@ def _run_diagnostics(units: _Units, names: list, task: str, zeta_fn, report: dic
             else:
                 constant = np.full_like(units.references, majority_label(units.references))
                 baseline = zeta_fn(constant, units.references)
-        warnings += degenerate_warnings(
-            names, units.values, units.references if labelled else None, zeta, zeta_name, baseline, labels
-        )
+        shown = units.references if labelled else None
+        warnings += degenerate_warnings(names, units.values, shown, zeta, zeta_name, baseline, labels, reference_labels)
     warnings += identical_seed_warnings(names, units.values, units.n_examples, keys)
     decomposition = None
     if units.references is not None and units.pi == "exact" and units.example_starts is None:
@@ -1115,12 +1147,13 @@ def _run_diagnostics(units: _Units, names: list, task: str, zeta_fn, report: dic
     return warnings, decomposition
 
 
-def _prepared(predictions, references, seeds, *, task, zeta, tolerance, pi, pos_label) -> tuple:
-    """(seed names, units, zeta name, zeta function, correctness or None) of checked input."""
+def _prepared(predictions, references, seeds, *, task, zeta, tolerance, pi, pos_label, cells=False) -> tuple:
+    """(seed names, units, zeta name, zeta function, correctness or None) of checked input; with `cells` the
+    correctness also holds the confusion counts (the diagnostics of the full report use them)."""
     names, rows = _as_seed_rows(predictions, seeds)
     units = _build_units(task, names, rows, references, tolerance, pi)
     zeta_name, zeta_fn = _resolve_zeta(zeta, task, pos_label)
-    return names, units, zeta_name, zeta_fn, None if units.references is None else _Correctness(units)
+    return names, units, zeta_name, zeta_fn, None if units.references is None else _Correctness(units, cells)
 
 
 def seed_consistency(
@@ -1162,9 +1195,8 @@ def seed_consistency(
         predictions, probabilities = _with_probabilities(predictions, probabilities, seeds)
     elif predictions is None:
         raise ValueError("Give the predictions (labels) or the probabilities of every seed.")
-    names, units, zeta_name, zeta_fn, correctness = _prepared(
-        predictions, references, seeds, task=task, zeta=zeta, tolerance=tolerance, pi=pi, pos_label=pos_label
-    )
+    scoring = {"task": task, "zeta": zeta, "tolerance": tolerance, "pi": pi, "pos_label": pos_label}
+    names, units, zeta_name, zeta_fn, correctness = _prepared(predictions, references, seeds, **scoring, cells=True)
     n_seeds = len(names)
     too_few = resample is None and n_seeds < MIN_SEEDS_FOR_SEED_CI
     resample = "examples" if too_few else resample or "both"
