@@ -118,7 +118,7 @@ _PER_SEED_FORM_SEEDS = 12  # from this many seeds, bootstrap agreement from per-
 _MAX_PAIR_CELLS = 1 << 27  # seed pairs x distinct examples of the bootstrap's pair matrices (1 GiB of float64)
 _BLOCK = 16384  # examples per block where one pass does several jobs: 10 seeds x 16384 int64 stay in cache
 _BYTE_LABELS = 256  # integer labels in [0, 256) are counted as bytes
-_CELL_LABELS = 16  # labels in [0, 16): `_tally` can also count every seed's confusion cells (`_CellCounts`)
+_CELL_LABELS = 16  # labels in [0, 16): `_tally` can also count every seed's confusion cells (`_cell_counts`)
 
 
 # ----------------------------------------------------------------------------------------------- zeta metrics
@@ -658,21 +658,23 @@ def _tally(values: np.ndarray, references: np.ndarray, cells: bool = False) -> t
     power of two above every label), and per seed the labels equal to 1 (None unless all labels are 0 or 1).
 
     One read of the predictions, block by block: each block stays in cache between the OR, the comparison with
-    the references, the pair counting and the confusion codes, in reused buffers. The agreeing pairs are None
-    when a label lies outside [0, 256) (then they are counted by sorting), or when all labels and references are
-    0 or 1 (then they follow from the seeds that are right: `_Units.scores`). The confusion counts are None
-    unless asked for, all labels and references lie in [0, 16) and some label or reference is above 1.
+    the references and the pair counting, in reused buffers (with `cells`, the labels are kept as bytes, for
+    `_cell_counts` at the end). The agreeing pairs are None when a label lies outside [0, 256) (then they are
+    counted by sorting), or when all labels and references are 0 or 1 (then they follow from the seeds that are
+    right: `_Units.scores`). The confusion counts are None unless asked for, all labels and references lie in
+    [0, 16) and some label or reference is above 1.
     """
     n_seeds, n_units = values.shape
     n_correct = np.empty(n_units, dtype=np.uint8 if n_seeds < 256 else np.intp)
     pairs = np.empty(n_units, dtype=_pair_count_dtype(n_seeds))
     seed_hits, ones = np.zeros(n_seeds, dtype=np.int64), np.zeros(n_seeds, dtype=np.int64)
     scratch = np.empty((_scratch_rows(n_seeds), min(n_units, _BLOCK)), dtype=bool)
-    byte_buffer = np.empty((n_seeds, scratch.shape[1]), dtype=np.uint8)
     reference_bits = _label_bits(references)
     binary_references = 0 <= reference_bits <= 1
     byte_references = references.astype(np.uint8) if 0 <= reference_bits < _BYTE_LABELS else None
-    counts = _CellCounts(n_seeds, n_units, reference_bits) if cells and 0 <= reference_bits < _CELL_LABELS else None
+    cells = cells and 0 <= reference_bits < _CELL_LABELS
+    kept = np.empty((n_seeds, n_units), dtype=np.uint8) if cells and values.dtype.itemsize > 1 else None
+    byte_buffer = np.empty((n_seeds, scratch.shape[1]), dtype=np.uint8)
     label_bits, binary_blocks = 0, []
     for columns, block, bits in _blocks(values):
         label_bits |= bits
@@ -680,26 +682,29 @@ def _tally(values: np.ndarray, references: np.ndarray, cells: bool = False) -> t
         binary = 0 <= bits <= 1 and binary_references
         if not 0 <= bits < _BYTE_LABELS:
             pairs = None
-        labels = None if pairs is None or binary else _as_bytes(block, byte_buffer)
+        buffer = byte_buffer if kept is None else kept[:, columns]
+        labels = None if pairs is None or binary else _as_bytes(block, buffer)
         if labels is not None and byte_references is not None:
             np.equal(labels, byte_references[columns], out=hits)
         else:
             np.equal(block, references[columns], out=hits)
         _count_true(hits, out=n_correct[columns])
-        seed_hits += [np.count_nonzero(row) for row in hits]  # per row: much faster than axis=1
-        if counts is not None and labels is not None and bits < _CELL_LABELS:
-            if bits >> counts.bits:  # a label above the digits so far: the earlier blocks recounted
-                counts = _widened(counts, values[:, : columns.start], byte_references, label_bits | reference_bits)
-            counts.add(columns, labels, byte_references[columns])
-        else:
-            counts = None
+        if cells and (labels is None or bits >= _CELL_LABELS):  # no confusion counts after all
+            cells, before = False, slice(0, columns.start)
+            seed_hits += np.count_nonzero(values[:, before] == references[before], axis=1)
+        if not cells:  # else they are the diagonal of the confusion counts
+            seed_hits += [np.count_nonzero(row) for row in hits]  # per row: much faster than axis=1
         if labels is not None:
             _agreeing_pairs(labels, scratch[:, : block.shape[1]], pairs[columns])
         elif pairs is not None:
             binary_blocks.append(columns)  # filled in below, if needed at all
         if 0 <= bits <= 1:
             ones += [np.count_nonzero(row) for row in block]
-    confusion = None if counts is None else counts.confusion()
+    confusion = None
+    if cells:
+        byte_values = values.view(np.uint8) if kept is None else kept
+        confusion = _cell_counts(byte_values, byte_references, label_bits | reference_bits)
+        seed_hits = np.trace(confusion, axis1=1, axis2=2)
     if pairs is not None and label_bits <= 1 and binary_references:
         pairs = None
     elif pairs is not None and binary_blocks:  # the seeds that are right agree, and so do the others
@@ -710,43 +715,26 @@ def _tally(values: np.ndarray, references: np.ndarray, cells: bool = False) -> t
     return n_correct, seed_hits, label_bits, pairs, confusion, ones if 0 <= label_bits <= 1 else None
 
 
-class _CellCounts:
-    """Every seed's confusion counts from uint16 codes: per column and group of `per_code` seeds, the reference
-    and those seeds' labels as b-bit digits (b: the bits of the largest label), so that one bincount of N codes
-    counts the cells of 16 // b - 1 seeds: 7 seeds for labels in [0, 4), 4 in [0, 8), 3 in [0, 16).
+def _cell_counts(labels: np.ndarray, references: np.ndarray, label_bits: int) -> np.ndarray:
+    """(S, 2^b, 2^b) confusion counts [seed, reference, label] of (S, N) uint8 labels and (N,) uint8 references
+    below 2^b (b: the bits of `label_bits`).
+
+    One uint16 code per column and group of 16 // b - 1 seeds (7 seeds for labels in [0, 4), 4 in [0, 8), 3 in
+    [0, 16)) holds those seeds' labels and the reference as b-bit digits: one bincount of N codes counts the
+    cells of the whole group, each seed's summed over the group's other seeds. A short group's codes stay dense
+    (bins far apart in memory would share cache lines' sets).
     """
-
-    def __init__(self, n_seeds: int, n_units: int, label_bits: int):
-        self.n_seeds, self.bits = n_seeds, max(label_bits.bit_length(), 1)
-        self.per_code = 16 // self.bits - 1
-        self.codes = np.empty((-(-n_seeds // self.per_code), n_units), dtype=np.uint16)
-
-    def add(self, columns: slice, labels: np.ndarray, references: np.ndarray) -> None:
-        """The codes of one block: (S, B) labels and (B,) references, uint8 below 2^b."""
-        for group, code in enumerate(self.codes[:, columns]):
-            np.copyto(code, references)
-            for row in labels[group * self.per_code : (group + 1) * self.per_code]:
-                np.left_shift(code, self.bits, out=code)
-                np.bitwise_or(code, row, out=code)
-
-    def confusion(self) -> np.ndarray:
-        """(S, 2^b, 2^b) counts [seed, reference, label]: each group's joint histogram summed over its other seeds."""
-        width, matrices = 1 << self.bits, []
-        for group, code in enumerate(self.codes):
-            n = min(self.per_code, self.n_seeds - group * self.per_code)
-            joint = np.bincount(code, minlength=width ** (n + 1)).reshape((width,) * (n + 1))
-            seed_axes = range(1, n + 1)
-            matrices += [joint.sum(axis=tuple(a for a in seed_axes if a != axis)) for axis in seed_axes]
-        return np.array(matrices)
-
-
-def _widened(counts: _CellCounts, done: np.ndarray, references: np.ndarray, label_bits: int) -> _CellCounts:
-    """`counts` again with digits wide enough for `label_bits`, the (S, done) columns already seen recounted."""
-    wider = _CellCounts(counts.n_seeds, counts.codes.shape[1], label_bits)
-    buffer = np.empty((len(done), min(done.shape[1], _BLOCK)), dtype=np.uint8)
-    for columns, block, _ in _blocks(done):
-        wider.add(columns, _as_bytes(block, buffer), references[columns])
-    return wider
+    bits = max(label_bits.bit_length(), 1)
+    per_code, width = 16 // bits - 1, 1 << bits
+    code, matrices = np.empty(len(references), dtype=np.uint16), []
+    for first in range(0, len(labels), per_code):
+        rows = labels[first : first + per_code]
+        digits = (width ** np.arange(len(rows), 0, -1)).astype(np.uint16)  # the reference is the lowest digit
+        np.einsum("s,sn->n", digits, rows, out=code, dtype=np.uint16)
+        joint = np.bincount(np.add(code, references, out=code), minlength=width ** (len(rows) + 1))
+        joint, seed_axes = joint.reshape((width,) * (len(rows) + 1)), range(len(rows))  # axes: seeds, reference
+        matrices += [joint.sum(axis=tuple(a for a in seed_axes if a != axis)).T for axis in seed_axes]
+    return np.array(matrices)
 
 
 @dataclass

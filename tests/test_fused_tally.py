@@ -92,7 +92,7 @@ def test_cell_codes_of_labels_not_starting_at_zero(small_blocks, offset, n_class
 
 @pytest.mark.parametrize("late, n_classes", [(3, 3), (7, 3), (15, 3), (15, 8), (5, 4)])
 def test_a_larger_label_in_a_later_block_widens_the_codes(small_blocks, late, n_classes):
-    """The digits follow the labels seen so far: a larger one later means the earlier blocks are recounted."""
+    """The digits are as wide as the largest label, wherever it lies: the earlier blocks are coded with it too."""
     predictions, references = noisy_labels(np.random.default_rng(late), 8, 150, n_classes, 0.7)
     predictions[3, 100] = late  # block 6 of 16 columns
     predictions[5, 149] = late  # the last, short block
@@ -124,7 +124,9 @@ def test_no_confusion_counts_beyond_16_labels_or_for_binary_input(small_blocks):
     for bad in (16, 300, -1):  # a label of 16 (also after the codes started), beyond a byte, negative
         late = predictions % 16
         late[2, 70] = bad
-        assert metric_module._tally(late, references % 16, cells=True)[4] is None
+        tallied = metric_module._tally(late, references % 16, cells=True)
+        assert tallied[4] is None
+        assert tallied[1].tolist() == np.count_nonzero(late == references % 16, axis=1).tolist()  # hits per seed
     assert metric_module._tally(predictions % 16, references, cells=True)[4] is None  # a reference of 16
 
 
