@@ -632,18 +632,20 @@ class _Units:
 class _Correctness:
     """The seeds against the references: the (S, U) `matrix` (built on first use when not needed at once),
     `n_correct` (seeds right per unit, for an indicator pi), `seed_hits` (units right per seed) and, for
-    integer labels, `label_bits` (the bitwise OR of all predictions), `agreeing_pairs`, `confusion` and `ones`
-    (see `_tally`; `confusion` only with `cells`).
+    integer labels, `label_bits` (the bitwise OR of all predictions), `agreeing_pairs`, `confusion`, `ones` and
+    `byte_labels` (see `_tally`; `confusion` and `byte_labels` only with `cells`).
 
-    Integer labels are tallied block by block in one read of the predictions, with no (S, U) array.
+    Integer labels are tallied block by block in one read of the predictions, with no (S, U) array (but, with
+    `cells`, the labels as bytes).
     """
 
     def __init__(self, units: _Units, cells: bool = False):
         self.units = units
-        self.seed_hits = self.label_bits = self.agreeing_pairs = self.confusion = self.ones = None
+        self.seed_hits = self.label_bits = self.agreeing_pairs = self.confusion = self.ones = self.byte_labels = None
         if units.pi == "exact" and units.values.dtype.kind in "biu":
             tallied = _tally(units.values, units.references, cells)
-            self.n_correct, self.seed_hits, self.label_bits, self.agreeing_pairs, self.confusion, self.ones = tallied
+            self.n_correct, self.seed_hits, self.label_bits, self.agreeing_pairs = tallied[:4]
+            self.confusion, self.ones, self.byte_labels = tallied[4:]
         else:
             self.n_correct = _count_true(self.matrix) if self.matrix.dtype == bool else None
 
@@ -655,7 +657,8 @@ class _Correctness:
 def _tally(values: np.ndarray, references: np.ndarray, cells: bool = False) -> tuple:
     """Per column the seeds equal to the reference and the seed pairs that agree, per seed the columns equal, the
     OR of all labels, with `cells` the (S, 2^b, 2^b) confusion counts [seed, reference, label] (2^b: the least
-    power of two above every label), and per seed the labels equal to 1 (None unless all labels are 0 or 1).
+    power of two above every label), per seed the labels equal to 1 (None unless all labels are 0 or 1), and the
+    (S, U) labels as bytes that the confusion counts were made from (None without them).
 
     One read of the predictions, block by block: each block stays in cache between the OR, the comparison with
     the references and the pair counting, in reused buffers (with `cells`, the labels are kept as bytes, for
@@ -700,7 +703,7 @@ def _tally(values: np.ndarray, references: np.ndarray, cells: bool = False) -> t
             binary_blocks.append(columns)  # filled in below, if needed at all
         if 0 <= bits <= 1:
             ones += [np.count_nonzero(row) for row in block]
-    confusion = None
+    confusion = byte_values = None
     if cells:
         byte_values = values.view(np.uint8) if kept is None else kept
         confusion = _cell_counts(byte_values, byte_references, label_bits | reference_bits)
@@ -712,23 +715,23 @@ def _tally(values: np.ndarray, references: np.ndarray, cells: bool = False) -> t
         from_right = (right * (right - 1) + right[::-1] * (right[::-1] - 1)) // 2
         for columns in binary_blocks:
             pairs[columns] = from_right[n_correct[columns]]
-    return n_correct, seed_hits, label_bits, pairs, confusion, ones if 0 <= label_bits <= 1 else None
+    return n_correct, seed_hits, label_bits, pairs, confusion, ones if 0 <= label_bits <= 1 else None, byte_values
 
 
 def _cell_counts(labels: np.ndarray, references: np.ndarray, label_bits: int) -> np.ndarray:
     """(S, 2^b, 2^b) confusion counts [seed, reference, label] of (S, N) uint8 labels and (N,) uint8 references
     below 2^b (b: the bits of `label_bits`).
 
-    One uint16 code per column and group of 16 // b - 1 seeds (7 seeds for labels in [0, 4), 4 in [0, 8), 3 in
-    [0, 16)) holds those seeds' labels and the reference as b-bit digits: one bincount of N codes counts the
-    cells of the whole group, each seed's summed over the group's other seeds. A short group's codes stay dense
-    (bins far apart in memory would share cache lines' sets).
+    One uint16 code per column and group of seeds holds those seeds' labels and the reference as b-bit digits, so
+    that one bincount of N codes counts the cells of a whole group, each seed's summed over the group's other
+    seeds. A group has at most 16 // b - 1 seeds (7 for labels in [0, 4), 4 in [0, 8), 3 in [0, 16)), the seeds
+    shared out evenly between as few groups as that allows (10 seeds: 5 + 5, 4 + 3 + 3, 3 + 3 + 2 + 2), which keeps
+    the histograms small.
     """
     bits = max(label_bits.bit_length(), 1)
-    per_code, width = 16 // bits - 1, 1 << bits
+    width, n_groups = 1 << bits, -(-len(labels) // (16 // bits - 1))
     code, matrices = np.empty(len(references), dtype=np.uint16), []
-    for first in range(0, len(labels), per_code):
-        rows = labels[first : first + per_code]
+    for rows in np.array_split(labels, n_groups):
         digits = (width ** np.arange(len(rows), 0, -1)).astype(np.uint16)  # the reference is the lowest digit
         np.einsum("s,sn->n", digits, rows, out=code, dtype=np.uint16)
         joint = np.bincount(np.add(code, references, out=code), minlength=width ** (len(rows) + 1))
@@ -1008,11 +1011,13 @@ def _pairwise_matrices(units: _Units, correctness: "_Correctness | None") -> dic
 
 def _split_vote(units: _Units, correctness: "_Correctness | None") -> tuple[np.ndarray, np.ndarray] | None:
     """The columns where at most half of the seeds give the reference, and their `_column_mode` (elsewhere the
-    reference is the vote); None unless pi is exact match with references."""
+    reference is the vote); None unless pi is exact match with references. The columns are picked from the labels
+    as bytes when the tally kept them (an eighth of the memory to stream through for int64 labels)."""
     if correctness is None or correctness.n_correct is None or units.pi != "exact":
         return None
     split = np.flatnonzero(correctness.n_correct <= units.values.shape[0] // 2)
-    return split, _column_mode(units.values[:, split])
+    labels = units.values if correctness.byte_labels is None else correctness.byte_labels
+    return split, _column_mode(labels[:, split])
 
 
 def _vote(units: _Units, correctness: "_Correctness | None") -> np.ndarray:
