@@ -147,13 +147,15 @@ def markdown(limits: list[dict], evaluate_rows: list[dict]) -> str:
         "over the block) or comparing the seeds d rows apart (S(S-1)/2 row comparisons), whichever is less; other "
         "labels are sorted per column; 0/1 labels add each seed's count of 1s. For the full report, labels and "
         "references in [0, 16) also give each seed's confusion counts: the pass keeps the labels as bytes, and "
-        "at its end one uint16 code per example and group of seeds holds the reference and the labels of 7 seeds "
-        "as 2-bit digits (up to 4 labels), of 4 seeds as 3-bit digits (up to 8) or of 3 seeds as 4-bit digits "
-        "(up to 16), counted by one bincount per group and summed over the group's other seeds. The CON "
+        "at its end one uint16 code per example and group of seeds holds the reference and the labels of up to 7 "
+        "seeds as 2-bit digits (up to 4 labels), 4 seeds as 3-bit digits (up to 8) or 3 seeds as 4-bit digits (up "
+        "to 16), the seeds shared out evenly between as few groups as that allows; one einsum builds a group's "
+        "codes, one bincount counts them, and each seed's counts are the histogram summed over the group's other "
+        "seeds. The CON "
         "decomposition, the labels each seed predicts and its hits, the majority-class baseline and the keys for "
         "identical seeds follow from these counts; the counting kernels column does without them. The majority "
         "vote is the reference wherever more than half of the seeds give it, so only the other columns are "
-        "counted. "
+        "counted (picked from the kept bytes). "
         + (
             f"Multi-class target missed by the counting kernels for {', '.join(missed)}."
             if missed
@@ -164,9 +166,9 @@ def markdown(limits: list[dict], evaluate_rows: list[dict]) -> str:
             f"CON decomposition) misses the 5x target for {', '.join(full_missed)}."
             + (
                 " For more than two labels its confusion counts take about half a pass per group of seeds (the "
-                "bincount of N codes, 2 groups of the 10 seeds for 3 labels, 3 for 8, 4 for 16), on top of the "
-                "counting kernels, of which the agreeing pairs take about 1.5 passes from 5 labels on (45 "
-                "comparisons of seed rows)."
+                "einsum and the bincount of N codes; 2 groups of the 10 seeds for 3 labels, 3 for 8, 4 for 16), on "
+                "top of the counting kernels, of which the agreeing pairs take about 1.5 passes from 5 labels on "
+                "(45 comparisons of seed rows)."
                 if any(row["n_classes"] > 2 and row["ours"] > 5 * row["one_pass"] for row in at_scale)
                 else ""
             )
