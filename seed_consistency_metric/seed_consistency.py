@@ -657,8 +657,8 @@ class _Correctness:
 def _tally(values: np.ndarray, references: np.ndarray, cells: bool = False) -> tuple:
     """Per column the seeds equal to the reference and the seed pairs that agree, per seed the columns equal, the
     OR of all labels, with `cells` the (S, 2^b, 2^b) confusion counts [seed, reference, label] (2^b: the least
-    power of two above every label), per seed the labels equal to 1 (None unless all labels are 0 or 1), and the
-    (S, U) labels as bytes that the confusion counts were made from (None without them).
+    power of two above every label and reference), per seed the labels equal to 1 (None unless all labels are 0 or
+    1), and the (S, U) labels as bytes that the confusion counts were made from (None without them).
 
     One read of the predictions, block by block: each block stays in cache between the OR, the comparison with
     the references and the pair counting, in reused buffers (with `cells`, the labels are kept as bytes, for
