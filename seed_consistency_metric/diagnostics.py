@@ -66,12 +66,13 @@ def degenerate_warnings(
     zeta_name: str,
     baseline: float | None,
     labels: Sequence[np.ndarray] | None = None,
+    reference_labels: np.ndarray | None = None,
 ) -> list[str]:
     """Warnings for seeds with a single label, fewer labels than the references, or zeta <= ``baseline``.
 
     values: (S, U) labels; references: (U,) or None; baseline: zeta of always predicting the most frequent
-    reference label (None: no baseline check, e.g. for regression or a custom zeta); labels: every seed's
-    distinct labels when the caller has them (else counted here).
+    reference label (None: no baseline check, e.g. for regression or a custom zeta); labels, reference_labels:
+    every seed's and the references' distinct labels when the caller has them (else counted here).
     """
     labels = [distinct_labels(row) for row in values] if labels is None else labels
     warnings = []
@@ -83,7 +84,7 @@ def degenerate_warnings(
             "CON and CCON then reflect the class balance, not the model."
         )
     if references is not None:
-        n_reference = len(distinct_labels(references))
+        n_reference = len(distinct_labels(references) if reference_labels is None else reference_labels)
         fewer = [(seed, len(found)) for seed, found in zip(seeds, labels) if 1 < len(found) < n_reference]
         if fewer:
             counts = _listed([count for _, count in fewer])

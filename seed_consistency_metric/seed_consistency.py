@@ -120,7 +120,7 @@ _PER_SEED_FORM_SEEDS = 12  # from this many seeds, bootstrap agreement from per-
 _MAX_PAIR_CELLS = 1 << 27  # seed pairs x distinct examples of the bootstrap's pair matrices (1 GiB of float64)
 _BLOCK = 16384  # examples per block where one pass does several jobs: 10 seeds x 16384 int64 stay in cache
 _BYTE_LABELS = 256  # integer labels in [0, 256) are counted as bytes
-_CELL_LABELS = 16  # labels in [0, 16): `_tally` also counts every seed's confusion cells, reference * 16 + label
+_CELL_LABELS = 16  # labels in [0, 16): `_tally` can also count every seed's confusion cells (`_cell_counts`)
 
 
 # ----------------------------------------------------------------------------------------------- zeta metrics
@@ -601,8 +601,8 @@ class _Units:
             histogram = np.bincount(n_correct, minlength=len(share))
             both = _ExampleScores(table=share, index=n_correct, histogram=histogram)
             label_bits = correctness.label_bits
-            binary_references = self.references.dtype.kind in "biu" and 0 <= _label_bits(self.references) <= 1
-            if label_bits is not None and 0 <= label_bits <= 1 and binary_references:
+            binary = label_bits is not None and 0 <= label_bits <= 1 and self.references.dtype.kind in "biu"
+            if binary and 0 <= _label_bits(self.references) <= 1:
                 return _ExampleScores(table=share + share[::-1], index=n_correct, histogram=histogram), both
         else:
             both = _ExampleScores(self.per_example(both_correct_pair_fraction(correctness.matrix)))
@@ -634,18 +634,20 @@ class _Units:
 class _Correctness:
     """The seeds against the references: the (S, U) `matrix` (built on first use when not needed at once),
     `n_correct` (seeds right per unit, for an indicator pi), `seed_hits` (units right per seed) and, for
-    integer labels, `label_bits` (the bitwise OR of all predictions), `agreeing_pairs`, `confusion` and `ones`
-    (see `_tally`).
+    integer labels, `label_bits` (the bitwise OR of all predictions), `agreeing_pairs`, `confusion`, `ones` and
+    `byte_labels` (see `_tally`; `confusion` and `byte_labels` only with `cells`).
 
-    Integer labels are tallied block by block in one read of the predictions, with no (S, U) array.
+    Integer labels are tallied block by block in one read of the predictions, with no (S, U) array (but, with
+    `cells`, the labels as bytes).
     """
 
-    def __init__(self, units: _Units):
+    def __init__(self, units: _Units, cells: bool = False):
         self.units = units
-        self.seed_hits = self.label_bits = self.agreeing_pairs = self.confusion = self.ones = None
+        self.seed_hits = self.label_bits = self.agreeing_pairs = self.confusion = self.ones = self.byte_labels = None
         if units.pi == "exact" and units.values.dtype.kind in "biu":
-            tallied = _tally(units.values, units.references)
-            self.n_correct, self.seed_hits, self.label_bits, self.agreeing_pairs, self.confusion, self.ones = tallied
+            tallied = _tally(units.values, units.references, cells)
+            self.n_correct, self.seed_hits, self.label_bits, self.agreeing_pairs = tallied[:4]
+            self.confusion, self.ones, self.byte_labels = tallied[4:]
         else:
             self.n_correct = _count_true(self.matrix) if self.matrix.dtype == bool else None
 
@@ -654,32 +656,30 @@ class _Correctness:
         return self.units.correct()
 
 
-def _tally(values: np.ndarray, references: np.ndarray) -> tuple:
+def _tally(values: np.ndarray, references: np.ndarray, cells: bool = False) -> tuple:
     """Per column the seeds equal to the reference and the seed pairs that agree, per seed the columns equal, the
-    OR of all labels, the (S, 16, 16) confusion counts [seed, reference, label], and per seed the labels equal to
-    1 (None unless all labels are 0 or 1).
+    OR of all labels, with `cells` the (S, 2^b, 2^b) confusion counts [seed, reference, label] (2^b: the least
+    power of two above every label and reference), per seed the labels equal to 1 (None unless all labels are 0 or
+    1), and the (S, U) labels as bytes that the confusion counts were made from (None without them).
 
     One read of the predictions, block by block: each block stays in cache between the OR, the comparison with
-    the references and the pair counting, in reused buffers. The agreeing pairs are None when a label lies
-    outside [0, 256) (then they are counted by sorting), or when all labels and references are 0 or 1 (then they
-    follow from the seeds that are right: `_Units.scores`). The confusion counts are None unless all labels and
-    references lie in [0, 16) and some label or reference is above 1.
+    the references and the pair counting, in reused buffers (with `cells`, the labels are kept as bytes, for
+    `_cell_counts` at the end). The agreeing pairs are None when a label lies outside [0, 256) (then they are
+    counted by sorting), or when all labels and references are 0 or 1 (then they follow from the seeds that are
+    right: `_Units.scores`). The confusion counts are None unless asked for, all labels and references lie in
+    [0, 16) and some label or reference is above 1.
     """
     n_seeds, n_units = values.shape
     n_correct = np.empty(n_units, dtype=np.uint8 if n_seeds < 256 else np.intp)
     pairs = np.empty(n_units, dtype=_pair_count_dtype(n_seeds))
     seed_hits, ones = np.zeros(n_seeds, dtype=np.int64), np.zeros(n_seeds, dtype=np.int64)
     scratch = np.empty((_scratch_rows(n_seeds), min(n_units, _BLOCK)), dtype=bool)
-    byte_buffer = np.empty((n_seeds, scratch.shape[1]), dtype=np.uint8)
     reference_bits = _label_bits(references)
     binary_references = 0 <= reference_bits <= 1
     byte_references = references.astype(np.uint8) if 0 <= reference_bits < _BYTE_LABELS else None
-    cell_rows = None
-    if 0 <= reference_bits < _CELL_LABELS:  # each seed's cells counted apart: seed * 256 + cell
-        cell_type = np.uint16 if n_seeds <= 256 else np.intp
-        cell_rows = np.arange(n_seeds, dtype=cell_type)[:, None] * _CELL_LABELS**2
-        cells = np.zeros(n_seeds * _CELL_LABELS**2, dtype=np.int64)
-        cell_buffer = np.empty(byte_buffer.shape, dtype=cell_type)
+    cells = cells and 0 <= reference_bits < _CELL_LABELS
+    kept = np.empty((n_seeds, n_units), dtype=np.uint8) if cells and values.dtype.itemsize > 1 else None
+    byte_buffer = np.empty((n_seeds, scratch.shape[1]), dtype=np.uint8)
     label_bits, binary_blocks = 0, []
     for columns, block, bits in _blocks(values):
         label_bits |= bits
@@ -687,28 +687,29 @@ def _tally(values: np.ndarray, references: np.ndarray) -> tuple:
         binary = 0 <= bits <= 1 and binary_references
         if not 0 <= bits < _BYTE_LABELS:
             pairs = None
-        labels = None if pairs is None or binary else _as_bytes(block, byte_buffer)
+        buffer = byte_buffer if kept is None else kept[:, columns]
+        labels = None if pairs is None or binary else _as_bytes(block, buffer)
         if labels is not None and byte_references is not None:
             np.equal(labels, byte_references[columns], out=hits)
         else:
             np.equal(block, references[columns], out=hits)
         _count_true(hits, out=n_correct[columns])
-        seed_hits += [np.count_nonzero(row) for row in hits]  # per row: much faster than axis=1
-        if cell_rows is not None and labels is not None and bits < _CELL_LABELS:
-            code = cell_buffer[:, : block.shape[1]]
-            np.add(labels, byte_references[columns] * np.uint8(_CELL_LABELS), out=code)
-            cells += np.bincount(np.add(code, cell_rows, out=code).reshape(-1), minlength=len(cells))
-        elif labels is not None or not binary:
-            cell_rows = None
+        if cells and (labels is None or bits >= _CELL_LABELS):  # no confusion counts after all
+            cells, before = False, slice(0, columns.start)
+            seed_hits += np.count_nonzero(values[:, before] == references[before], axis=1)
+        if not cells:  # else they are the diagonal of the confusion counts
+            seed_hits += [np.count_nonzero(row) for row in hits]  # per row: much faster than axis=1
         if labels is not None:
             _agreeing_pairs(labels, scratch[:, : block.shape[1]], pairs[columns])
         elif pairs is not None:
             binary_blocks.append(columns)  # filled in below, if needed at all
         if 0 <= bits <= 1:
             ones += [np.count_nonzero(row) for row in block]
-    confusion = None
-    if cell_rows is not None and not binary_blocks:
-        confusion = cells.reshape(n_seeds, _CELL_LABELS, _CELL_LABELS)
+    confusion = byte_values = None
+    if cells:
+        byte_values = values.view(np.uint8) if kept is None else kept
+        confusion = _cell_counts(byte_values, byte_references, label_bits | reference_bits)
+        seed_hits = np.trace(confusion, axis1=1, axis2=2)
     if pairs is not None and label_bits <= 1 and binary_references:
         pairs = None
     elif pairs is not None and binary_blocks:  # the seeds that are right agree, and so do the others
@@ -716,7 +717,29 @@ def _tally(values: np.ndarray, references: np.ndarray) -> tuple:
         from_right = (right * (right - 1) + right[::-1] * (right[::-1] - 1)) // 2
         for columns in binary_blocks:
             pairs[columns] = from_right[n_correct[columns]]
-    return n_correct, seed_hits, label_bits, pairs, confusion, ones if 0 <= label_bits <= 1 else None
+    return n_correct, seed_hits, label_bits, pairs, confusion, ones if 0 <= label_bits <= 1 else None, byte_values
+
+
+def _cell_counts(labels: np.ndarray, references: np.ndarray, label_bits: int) -> np.ndarray:
+    """(S, 2^b, 2^b) confusion counts [seed, reference, label] of (S, N) uint8 labels and (N,) uint8 references
+    below 2^b (b: the bits of `label_bits`).
+
+    One uint16 code per column and group of seeds holds those seeds' labels and the reference as b-bit digits, so
+    that one bincount of N codes counts the cells of a whole group, each seed's summed over the group's other
+    seeds. A group has at most 16 // b - 1 seeds (7 for labels in [0, 4), 4 in [0, 8), 3 in [0, 16)), the seeds
+    shared out evenly between as few groups as that allows (10 seeds: 5 + 5, 4 + 3 + 3, 3 + 3 + 2 + 2), which keeps
+    the histograms small.
+    """
+    bits = max(label_bits.bit_length(), 1)
+    width, n_groups = 1 << bits, -(-len(labels) // (16 // bits - 1))
+    code, matrices = np.empty(len(references), dtype=np.uint16), []
+    for rows in np.array_split(labels, n_groups):
+        digits = (width ** np.arange(len(rows), 0, -1)).astype(np.uint16)  # the reference is the lowest digit
+        np.einsum("s,sn->n", digits, rows, out=code, dtype=np.uint16)
+        joint = np.bincount(np.add(code, references, out=code), minlength=width ** (len(rows) + 1))
+        joint, seed_axes = joint.reshape((width,) * (len(rows) + 1)), range(len(rows))  # axes: seeds, reference
+        matrices += [joint.sum(axis=tuple(a for a in seed_axes if a != axis)).T for axis in seed_axes]
+    return np.array(matrices)
 
 
 @dataclass
@@ -991,11 +1014,13 @@ def _pairwise_matrices(units: _Units, correctness: "_Correctness | None") -> dic
 
 def _split_vote(units: _Units, correctness: "_Correctness | None") -> tuple[np.ndarray, np.ndarray] | None:
     """The columns where at most half of the seeds give the reference, and their `_column_mode` (elsewhere the
-    reference is the vote); None unless pi is exact match with references."""
+    reference is the vote); None unless pi is exact match with references. The columns are picked from the labels
+    as bytes when the tally kept them (an eighth of the memory to stream through for int64 labels)."""
     if correctness is None or correctness.n_correct is None or units.pi != "exact":
         return None
     split = np.flatnonzero(correctness.n_correct <= units.values.shape[0] // 2)
-    return split, _column_mode(units.values[:, split])
+    labels = units.values if correctness.byte_labels is None else correctness.byte_labels
+    return split, _column_mode(labels[:, split])
 
 
 def _vote(units: _Units, correctness: "_Correctness | None") -> np.ndarray:
@@ -1084,9 +1109,10 @@ def _run_diagnostics(units: _Units, names: list, task: str, zeta_fn, report: dic
     zeta_name, zeta = report["zeta_name"], report["zeta"]
     bits = None if correctness is None else correctness.label_bits
     confusion = None if correctness is None else correctness.confusion
-    labels = value_range = hints = keys = None
-    if confusion is not None:  # labels in [0, 16): what the seeds predict follows from their confusion counts
+    labels = reference_labels = value_range = hints = keys = None
+    if confusion is not None:  # labels in [0, 16): what the seeds and the references hold follows from the counts
         labels = [np.flatnonzero(np.any(cells, axis=0)) for cells in confusion]
+        reference_labels = np.flatnonzero(np.any(confusion[0], axis=1))
         present = np.flatnonzero(np.any(confusion, axis=(0, 1)) | np.any(confusion, axis=(0, 2)))
         low, high = present[0], present[-1] + 1
         hints, keys = {"confusion": confusion[:, low:high, low:high]}, [cells.tobytes() for cells in confusion]
@@ -1106,9 +1132,8 @@ def _run_diagnostics(units: _Units, names: list, task: str, zeta_fn, report: dic
             else:
                 constant = np.full_like(units.references, majority_label(units.references))
                 baseline = zeta_fn(constant, units.references)
-        warnings += degenerate_warnings(
-            names, units.values, units.references if labelled else None, zeta, zeta_name, baseline, labels
-        )
+        shown = units.references if labelled else None
+        warnings += degenerate_warnings(names, units.values, shown, zeta, zeta_name, baseline, labels, reference_labels)
     warnings += identical_seed_warnings(names, units.values, units.n_examples, keys)
     decomposition = None
     if units.references is not None and units.pi == "exact" and units.example_starts is None:
@@ -1129,12 +1154,16 @@ class _Prepared(NamedTuple):
     correctness: "_Correctness | None"
 
 
-def _prepared(seed_rows: tuple[list, list], references, *, task, zeta, tolerance, pi, pos_label) -> _Prepared:
-    """`_Prepared` input from the (seed names, rows) of `_as_seed_rows`."""
+def _prepared(
+    seed_rows: tuple[list, list], references, *, task, zeta, tolerance, pi, pos_label, cells: bool = False
+) -> _Prepared:
+    """`_Prepared` input from the (seed names, rows) of `_as_seed_rows`; with `cells` the correctness also holds
+    the confusion counts (the diagnostics of a full report use them)."""
     names, rows = seed_rows
     units = _build_units(task, names, rows, references, tolerance, pi)
     zeta_name, zeta_fn = _resolve_zeta(zeta, task, pos_label)
-    return _Prepared(names, units, zeta_name, zeta_fn, None if units.references is None else _Correctness(units))
+    correctness = None if units.references is None else _Correctness(units, cells)
+    return _Prepared(names, units, zeta_name, zeta_fn, correctness)
 
 
 @dataclass
@@ -1252,7 +1281,7 @@ def seed_consistency(
     elif predictions is None:
         raise ValueError("Give the predictions (labels) or the probabilities of every seed.")
     prepared = _prepared(_as_seed_rows(predictions, seeds), references, task=task, zeta=zeta, tolerance=tolerance,
-                         pi=pi, pos_label=pos_label)  # fmt: skip
+                         pi=pi, pos_label=pos_label, cells=True)  # fmt: skip
     n_seeds = len(prepared.names)
     too_few = resample is None and n_seeds < MIN_SEEDS_FOR_SEED_CI
     resample = "examples" if too_few else resample or "both"
@@ -1325,7 +1354,7 @@ def compare_seed_consistency(
             f"A has predictions for {lengths[0]} examples but B for {lengths[1]}: a comparison needs both models' "
             "predictions on the same test examples, in the same order."
         )
-    prepared = [_prepared(rows, references, **common) for rows in seed_rows]
+    prepared = [_prepared(rows, references, **common, cells=True) for rows in seed_rows]  # full reports
     (names_a, units_a, *_), (names_b, units_b, *_) = prepared
     if units_a.example_starts is not None and not np.array_equal(units_a.example_starts, units_b.example_starts):
         bad = int(np.flatnonzero(np.diff(units_a.example_starts) != np.diff(units_b.example_starts))[0])
