@@ -443,30 +443,53 @@ def _arrangements(n_seeds: int, n_in_b: int | None, rng: np.random.Generator) ->
     return np.concatenate([observed[None, :], drawn])
 
 
-def components_variance(seeds: np.ndarray, examples: np.ndarray, both: np.ndarray) -> float:
+def seed_draw_factor(n_seeds: int) -> float:
+    """c: the variance of a mean over the seed draws of `draw_seed_counts`, as a share of the unbiased s^2 / S.
+
+    S - 1 draws with replacement give s^2 / S exactly; drawing again the rows that hit one seed only (they have no
+    seed pair) takes the widest resamples out: c = (1 - (S - 1) p) / (1 - p), p = S^(2 - S) the chance of such a
+    row. c is 1/2 at 3 seeds, 13/15 at 4, 0.976 at 5 and 1 - 9e-8 at 10; the component variances divide the seed
+    part by it.
+
+    >>> seed_draw_factor(3), round(seed_draw_factor(4), 4), round(seed_draw_factor(5), 4)
+    (0.5, 0.8667, 0.9758)
+    """
+    draws = n_seeds - 1
+    single = float(n_seeds) ** (1 - draws)
+    return (1 - draws * single) / (1 - single)
+
+
+def _scheme_variances(seeds: np.ndarray, examples: np.ndarray, both: np.ndarray) -> tuple[float, float, float]:
+    """(V_s, V_e, V_both): the ddof=1 variances of the resamples of the three schemes."""
+    return tuple(float(np.var(values, ddof=1)) for values in (seeds, examples, both))
+
+
+def components_variance(seeds: np.ndarray, examples: np.ndarray, both: np.ndarray, n_seeds: int) -> float:
     """The variance of an estimate over a crossed seeds x examples design, from three sets of resamples.
 
     With Y_it = mu + a_i + b_t + c_it, the variance of the estimate is A + B + R (seed part, example part,
-    interaction / (S N)). Resampling the seeds alone gives V_s ~ A + R, the examples alone V_e ~ B + R, both
-    together V_both ~ A + B + 3R (McCullagh 2000; Owen 2007), so V_s + V_e - (V_both - V_s - V_e) =
-    2 (V_s + V_e) - V_both estimates A + B + R; floored at max(V_s, V_e) against Monte-Carlo noise.
+    interaction / (S N)). Resampling the seeds alone gives V_s ~ c (A + R), the examples alone V_e ~ B + R, both
+    together V_both ~ c A + B + R + 2 c R (McCullagh 2000; Owen 2007; c = `seed_draw_factor`, 1 but for a few
+    seeds), so 2 V_s + V_e - V_both estimates c A and (2 V_s + V_e - V_both) / c + V_e estimates A + B + R
+    (2 (V_s + V_e) - V_both when c = 1); floored at max(V_s / c, V_e) against Monte-Carlo noise.
 
-    >>> components_variance(np.array([0.0, 2.0]), np.array([0.0, 2.0]), np.array([0.0, 3.0]))
-    3.5
+    >>> components_variance(np.array([0.0, 2.0]), np.array([0.0, 2.0]), np.array([0.0, 3.0]), n_seeds=3)
+    5.0
     """
-    v_seeds, v_examples, v_both = (float(np.var(values, ddof=1)) for values in (seeds, examples, both))
-    return max(2 * (v_seeds + v_examples) - v_both, v_seeds, v_examples)
+    v_seeds, v_examples, v_both = _scheme_variances(seeds, examples, both)
+    factor = seed_draw_factor(n_seeds)
+    return max((2 * v_seeds + v_examples - v_both) / factor + v_examples, v_seeds / factor, v_examples)
 
 
-def seed_part(seeds: np.ndarray, examples: np.ndarray, both: np.ndarray) -> float:
-    """A, the part of the variance that comes from the spread between seeds alone: V_s - R with
-    R = V_both - V_s - V_e the interaction, at least 0 and at most V_s.
+def seed_part(seeds: np.ndarray, examples: np.ndarray, both: np.ndarray, n_seeds: int) -> float:
+    """A, the part of the variance that comes from the spread between seeds alone: (V_s - R) / c with
+    R = V_both - V_s - V_e the interaction (see `components_variance`), at least 0 and at most V_s / c.
 
-    >>> seed_part(np.array([0.0, 2.0]), np.array([0.0, 2.0]), np.array([0.0, 3.0]))
-    1.5
+    >>> seed_part(np.array([0.0, 2.0]), np.array([0.0, 2.0]), np.array([0.0, 3.0]), n_seeds=3)
+    3.0
     """
-    v_seeds, v_examples, v_both = (float(np.var(values, ddof=1)) for values in (seeds, examples, both))
-    return min(max(2 * v_seeds + v_examples - v_both, 0.0), v_seeds)
+    v_seeds, v_examples, v_both = _scheme_variances(seeds, examples, both)
+    return min(max(2 * v_seeds + v_examples - v_both, 0.0), v_seeds) / seed_draw_factor(n_seeds)
 
 
 def seed_degrees_of_freedom(variance: float, seed_parts: list[tuple[float, int]]) -> float:
@@ -577,8 +600,9 @@ def component_variance_df(samples: dict, key: str, n_seeds: int) -> tuple[float,
     """(variance, degrees of freedom) of `key` from the three schemes of `bootstrap_samples(..., components=True)`:
     `components_variance`, and Satterthwaite's df counting V_s (seeds and interaction) as estimated from S seeds."""
     seeds, examples, both = (samples[name][key] for name in _SCHEMES)
-    variance = components_variance(seeds, examples, both)
-    return variance, seed_degrees_of_freedom(variance, [(float(np.var(seeds, ddof=1)), n_seeds)])
+    variance = components_variance(seeds, examples, both, n_seeds)
+    seeds_and_interaction = float(np.var(seeds, ddof=1)) / seed_draw_factor(n_seeds)
+    return variance, seed_degrees_of_freedom(variance, [(seeds_and_interaction, n_seeds)])
 
 
 def component_intervals(point: dict, samples: dict, n_seeds: int, confidence_level: float) -> dict[str, list[float]]:
@@ -613,17 +637,30 @@ def component_differences(
     reject a true null in only 2% at 5 seeds (VALIDATION.md)."""
     ci, p_values = {}, {}
     for key in samples[0]["both"]:
-        schemes = {name: samples[1][name][key] - samples[0][name][key] for name in _SCHEMES}
-        variance = components_variance(schemes["seeds"], schemes["examples"], schemes["both"])
+        schemes = [samples[1][name][key] - samples[0][name][key] for name in _SCHEMES]
         if paired_seeds:
-            parts = [(seed_part(schemes["seeds"], schemes["examples"], schemes["both"]), n_seeds[0])]
+            variance = components_variance(*schemes, n_seeds[0])
+            parts = [(seed_part(*schemes, n_seeds[0]), n_seeds[0])]
         else:
-            parts = [(seed_part(*(sample[name][key] for name in _SCHEMES)), n) for sample, n in zip(samples, n_seeds)]
+            parts = [
+                (seed_part(*(sample[name][key] for name in _SCHEMES), n), n) for sample, n in zip(samples, n_seeds)
+            ]
+            variance = _independent_seeds_variance(schemes, samples, key, n_seeds, parts)
         df = seed_degrees_of_freedom(variance, parts)
         difference = points[1][key] - points[0][key]
         ci[key] = t_interval(difference, variance, df, confidence_level)
         p_values[key] = t_p_value(difference, variance, df)
     return ci, p_values
+
+
+def _independent_seeds_variance(schemes: list, samples: tuple[dict, dict], key: str, n_seeds, parts) -> float:
+    """`components_variance` of B - A when A's and B's seeds are drawn apart: 2 V_s + V_e - V_both of the
+    differences estimates c_A A_A + c_B A_B, so each model's seed part (`parts`) replaces its c-scaled share."""
+    v_seeds, v_examples, v_both = _scheme_variances(*schemes)
+    factors = [seed_draw_factor(n) for n in n_seeds]
+    undone = sum(part * (1 - factor) for (part, _), factor in zip(parts, factors))
+    seeds_alone = sum(float(np.var(sample["seeds"][key], ddof=1)) / f for sample, f in zip(samples, factors))
+    return max(2 * v_seeds + v_examples - v_both + undone + v_examples, seeds_alone, v_examples)
 
 
 def ci_method(resample: str, n_bootstrap: int, confidence_level: float, interval: str = "percentile") -> str:

@@ -21,6 +21,7 @@ from seed_consistency_metric.resampling import (
     draw_seed_counts,
     group_examples,
     iter_draws,
+    seed_draw_factor,
     spread_permutation_p_value,
     statistics,
     student_t_cdf,
@@ -109,6 +110,21 @@ def _brute_components(predictions, references, n_bootstrap, random_state):
     return samples
 
 
+@functools.cache
+def _draw_factor(n_seeds: int) -> float:
+    """The variance of a mean over S - 1 seed draws with replacement, rows that hit one seed only left out, over
+    s^2 / S: by enumerating every draw (all equally likely)."""
+    values = np.arange(n_seeds, dtype=float)
+    draws = [d for d in itertools.product(range(n_seeds), repeat=n_seeds - 1) if len(set(d)) > 1]
+    return float(np.var([values[list(d)].mean() for d in draws]) / (np.var(values, ddof=1) / n_seeds))
+
+
+def test_seed_draws_narrow_a_mean_by_the_draw_factor():
+    for n_seeds in (3, 4, 5, 6):
+        assert seed_draw_factor(n_seeds) == pytest.approx(_draw_factor(n_seeds)), n_seeds
+    assert _draw_factor(3) == pytest.approx(0.5)  # 2 of 3 seeds, always distinct: half of s^2 / 3
+
+
 @pytest.mark.parametrize("n_seeds", [5, 13])
 def test_component_interval_from_the_brute_force_resamples(n_seeds):
     predictions, references = _data(n_seeds=n_seeds, n_examples=30, seed=2)
@@ -123,22 +139,25 @@ def test_component_interval_from_the_brute_force_resamples(n_seeds):
     }
     for key, schemes in _brute_components(predictions, references, 60, 4).items():
         v_s, v_e, v_b = (np.var(schemes[name], ddof=1) for name in ("seeds", "examples", "both"))
-        variance = max(2 * (v_s + v_e) - v_b, v_s, v_e)
-        df = min(max((n_seeds - 1) * variance**2 / v_s**2, n_seeds - 1), 1000)
+        c = _draw_factor(n_seeds) if n_seeds < 7 else 1.0  # 1 - 4e-11 at 13 seeds
+        variance = max((2 * v_s + v_e - v_b) / c + v_e, v_s / c, v_e)
+        df = min(max((n_seeds - 1) * variance**2 / (v_s / c) ** 2, n_seeds - 1), 1000)
         half = scipy_stats.t.ppf(0.975, df) * np.sqrt(variance)
         expected = [max(point[key] - half, 0.0), point[key] + half]
         assert report["ci"][key] == pytest.approx(expected, abs=1e-9), key
     assert "variance components" in report["ci_method"] and "population of seeds" in report["ci_method"]
 
 
-def test_components_variance_of_mean_zeta_is_the_two_way_anova_estimate():
+@pytest.mark.parametrize(("n_seeds", "seed_sd"), [(3, 1.5), (6, 0.8)])
+def test_components_variance_of_mean_zeta_is_the_two_way_anova_estimate(n_seeds, seed_sd):
     # mean zeta is the grand mean of the S x N correctness matrix: its variance over seeds and examples has the
     # unbiased two-way ANOVA estimate (MS_seeds + MS_examples - MS_residual) / (S N); the components estimate is
-    # that up to the example bootstrap's (N - 1) / N shrinkage of the example part
+    # that up to the example bootstrap's (N - 1) / N shrinkage of the example part (at 3 seeds only once the
+    # seed draws' shortfall, `seed_draw_factor`, is undone; the seeds spread enough there for no floor to bind)
     rng = np.random.default_rng(7)
-    n_seeds, n_examples = 6, 40
+    n_examples = 40
     references = np.ones(n_examples, dtype=int)
-    skill = rng.normal(0, 0.8, n_seeds)[:, None] + rng.normal(1, 1.5, n_examples)[None, :]
+    skill = rng.normal(0, seed_sd, n_seeds)[:, None] + rng.normal(1, 1.5, n_examples)[None, :]
     predictions = (rng.random((n_seeds, n_examples)) < 1 / (1 + np.exp(-skill))).astype(int)
     y = predictions.astype(float)
     rows, cols, grand = y.mean(axis=1), y.mean(axis=0), y.mean()
@@ -151,12 +170,13 @@ def test_components_variance_of_mean_zeta_is_the_two_way_anova_estimate():
     anova = (ms_seeds + ms_examples - ms_residual) / (n_seeds * n_examples)
     samples = bootstrap_samples(_brute_stats(predictions, references), 40000, np.random.default_rng(0), "both",
                                 components=True)  # fmt: skip
-    variance = components_variance(*(samples[name]["zeta_mean"] for name in ("seeds", "examples", "both")))
+    variance = components_variance(*(samples[name]["zeta_mean"] for name in ("seeds", "examples", "both")), n_seeds)
     assert variance == pytest.approx(expected, rel=0.05)
     assert expected == pytest.approx(anova, rel=0.05)
-    # each scheme alone: the seed bootstrap (S - 1 draws) gives MS_seeds / (S N), the example bootstrap the
-    # shrunk column-mean variance, and both together add the residual once more
-    assert np.var(samples["seeds"]["zeta_mean"]) == pytest.approx(ms_seeds / (n_seeds * n_examples), rel=0.03)
+    # each scheme alone: the seed bootstrap (S - 1 draws) gives MS_seeds / (S N) times the draw factor (half of it
+    # at 3 seeds), the example bootstrap the shrunk column-mean variance, and both together add the residual
+    seeds_alone = _draw_factor(n_seeds) * ms_seeds / (n_seeds * n_examples)
+    assert np.var(samples["seeds"]["zeta_mean"]) == pytest.approx(seeds_alone, rel=0.03)
     assert np.var(samples["examples"]["zeta_mean"]) == pytest.approx(np.var(cols) / n_examples, rel=0.03)
 
 
@@ -296,11 +316,13 @@ def test_compare_component_test_from_brute_force_resamples():
     for key in ("con", "ccon", "zeta_mean", "var"):
         diff = {k: np.subtract(samples["b"][key][k], samples["a"][key][k]) for k in ("seeds", "examples", "both")}
         v_s, v_e, v_b = (np.var(diff[k], ddof=1) for k in ("seeds", "examples", "both"))
-        variance = max(2 * (v_s + v_e) - v_b, v_s, v_e)
-        parts = []
-        for name, n in (("a", 4), ("b", 5)):  # each model's seed variance less its interaction, in [0, V_s]
+        parts, seeds_alone, undone = [], 0.0, 0.0
+        for name, n in (("a", 4), ("b", 5)):  # each model's seed variance less its interaction, in [0, V_s] / c
             w_s, w_e, w_b = (np.var(samples[name][key][k], ddof=1) for k in ("seeds", "examples", "both"))
-            parts.append((min(max(2 * w_s + w_e - w_b, 0), w_s), n))
+            parts.append((min(max(2 * w_s + w_e - w_b, 0), w_s) / _draw_factor(n), n))
+            seeds_alone += w_s / _draw_factor(n)
+            undone += parts[-1][0] * (1 - _draw_factor(n))  # the seed draws' shortfall of that seed part
+        variance = max(2 * v_s + v_e - v_b + undone + v_e, seeds_alone, v_e)
         df = min(max(variance**2 / sum(part**2 / (n - 1) for part, n in parts), 3), 1000)
         point = {"var": np.std(zeta["b"], ddof=1) - np.std(zeta["a"], ddof=1)}.get(key, result["difference"][key])
         t_test = 2 * scipy_stats.t.sf(abs(point) / np.sqrt(variance), df)
