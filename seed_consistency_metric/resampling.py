@@ -670,8 +670,9 @@ def ci_method(resample: str, n_bootstrap: int, confidence_level: float, interval
         return (
             f"{confidence_level:.0%} t-interval from variance components: {n_bootstrap} resamples (seeds and "
             f"examples resampled together{rule}; each alone from the same draws; S - 1 seed draws); variance "
-            "2 (V_seeds + V_examples) - V_both, Satterthwaite degrees of freedom from the seed part; VAR centred on "
-            f"the ddof=1 standard deviation; estimand: {_ESTIMAND[resample]}"
+            "(2 V_seeds + V_examples - V_both) / c + V_examples, c the seed draws' share of a mean's variance (1/2 "
+            "at 3 seeds, ~1 from 6), Satterthwaite degrees of freedom from the seed part; VAR centred on the ddof=1 "
+            f"standard deviation; estimand: {_ESTIMAND[resample]}"
         )
     return (
         f"{confidence_level:.0%} percentile bootstrap, {n_bootstrap} resamples ({_RESAMPLED[resample]}{rule}); "
