@@ -653,7 +653,13 @@ def component_differences(
     return ci, p_values
 
 
-def _independent_seeds_variance(schemes: list, samples: tuple[dict, dict], key: str, n_seeds, parts) -> float:
+def _independent_seeds_variance(
+    schemes: list[np.ndarray],
+    samples: tuple[dict, dict],
+    key: str,
+    n_seeds: tuple[int, int],
+    parts: list[tuple[float, int]],
+) -> float:
     """`components_variance` of B - A when A's and B's seeds are drawn apart: 2 V_s + V_e - V_both of the
     differences estimates c_A A_A + c_B A_B, so each model's seed part (`parts`) replaces its c-scaled share."""
     v_seeds, v_examples, v_both = _scheme_variances(*schemes)
