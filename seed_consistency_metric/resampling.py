@@ -394,30 +394,25 @@ def spread_permutation_p_value(
         return float("nan")
     sizes = (len(a), len(b))
     a, b = ((x - x.mean()) * np.sqrt(len(x) / (len(x) - 1)) for x in (a, b))
-    if paired_seeds:
-        swaps = _arrangements(len(a), None, rng)
-        sides = np.where(swaps, b, a), np.where(swaps, a, b)
-        swapped = np.count_nonzero(swaps, axis=1)
-        counts = ((len(a) - swapped, swapped), (swapped, len(a) - swapped))  # per side: residuals of A, of B
+    pooled, of_b = np.concatenate([a, b]), np.arange(len(a) + len(b)) >= len(a)
+    if paired_seeds:  # seed i of A is pooled[i], of B pooled[S + i]
+        swaps, seed = _arrangements(len(a), None, rng), np.arange(len(a))
+        sides = np.where(swaps, seed + len(a), seed), np.where(swaps, seed, seed + len(a))
     else:
-        in_b = _arrangements(len(a) + len(b), len(b), rng)
-        arranged = np.concatenate([a, b])[np.argsort(in_b, axis=1, kind="stable")]  # A's side first, then B's
-        sides = arranged[:, : len(a)], arranged[:, len(a) :]
-        from_a_in_b, from_b_in_b = (
-            np.count_nonzero(in_b[:, : len(a)], axis=1),
-            np.count_nonzero(in_b[:, len(a) :], axis=1),
-        )
-        counts = ((len(a) - from_a_in_b, len(b) - from_b_in_b), (from_a_in_b, from_b_in_b))
-    spread_a, spread_b = (_side_spreads(side, *count, *sizes) for side, count in zip(sides, counts))
+        order = np.argsort(_arrangements(len(pooled), len(b), rng), axis=1, kind="stable")  # A's side first
+        sides = order[:, : len(a)], order[:, len(a) :]
+    spread_a, spread_b = (_side_spreads(pooled[side], of_b[side], *sizes) for side in sides)
     statistic = np.abs(spread_b - spread_a)
     observed = abs(float(np.std(zeta_b, ddof=1) - np.std(zeta_a, ddof=1)))
     return float(np.count_nonzero(statistic >= observed * (1 - 1e-9)) / len(statistic))
 
 
-def _side_spreads(rows: np.ndarray, from_a: np.ndarray, from_b: np.ndarray, n_a: int, n_b: int) -> np.ndarray:
-    """sqrt(SS / d) of every row of scaled residuals (see `spread_permutation_p_value`), from_a of them from A's
-    n_a seeds and from_b from B's n_b."""
+def _side_spreads(rows: np.ndarray, of_b: np.ndarray, n_a: int, n_b: int) -> np.ndarray:
+    """sqrt(SS / d) of every row of scaled residuals (see `spread_permutation_p_value`); of_b marks the residuals
+    that come from B's n_b seeds, the others from A's n_a."""
     size = rows.shape[1]
+    from_b = np.count_nonzero(of_b, axis=1)
+    from_a = size - from_b
     squares = size * np.var(rows, axis=1)
     expected = size - (from_a * (n_a - from_a) / (n_a - 1) + from_b * (n_b - from_b) / (n_b - 1)) / size
     return np.sqrt(squares / expected)
